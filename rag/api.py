@@ -1,0 +1,155 @@
+"""The library's front door: `answer(question, settings)` and `index(settings)`.
+
+The CLI and the web UI call these and nothing deeper. A loaded index is cached per index
+folder and reopened when a newer generation is published (after an upload or re-index),
+so a long-running app always answers from the current index.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .answer import answer_question
+from .errors import QuestionError
+from .index import IndexReport, LoadedIndex, Progress, build_index, open_index, read_manifest
+from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
+from .types import Answer
+
+_CACHE: dict[Path, LoadedIndex] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def check_question(question: str, k: int) -> str:
+    """The question stripped, or a QuestionError saying what is wrong with it or with k."""
+    question = (question or "").strip()
+    if not question:
+        raise QuestionError("The question is empty: type a question about the sources.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"The question is {len(question):,} characters long; the limit is "
+            f"{MAX_QUESTION_CHARS:,}. Ask a shorter question."
+        )
+    if not 1 <= k <= MAX_K:
+        raise QuestionError(f"k = {k} is out of range: choose between 1 and {MAX_K} passages.")
+    return question
+
+
+def loaded(settings: Settings) -> LoadedIndex:
+    """The open index for `settings.index`, reopened if a newer generation was published."""
+    key = settings.index.resolve()
+    manifest = read_manifest(settings.index)
+    with _CACHE_LOCK:
+        current = _CACHE.get(key)
+        stale = (
+            current is None
+            or manifest is None
+            or current.generation != manifest.get("generation")
+            or current.settings != settings
+        )
+        if stale:
+            _CACHE[key] = open_index(settings)
+        return _CACHE[key]
+
+
+def answer(
+    question: str,
+    settings: Settings | None = None,
+    k: int | None = None,
+    *,
+    history: list[str] | None = None,
+) -> Answer:
+    """Answer one question from the index named by `settings` (defaults + RAG_* env).
+
+    `history` lists the earlier questions of a conversation, oldest first; a follow-up
+    ("When was that?") is then searched with the topic of the previous question, and
+    `Answer.searched` says what was actually searched.
+    """
+    from .followup import contextualize
+
+    settings = settings or Settings.load()
+    k = settings.k if k is None else k
+    question = check_question(question, k)
+    searched = contextualize(question, history) if history else question
+    if len(searched) > MAX_QUESTION_CHARS:
+        searched = question
+    result = answer_question(loaded(settings), searched, k)
+    result.question, result.searched = question, searched
+    return result
+
+
+def has_index(settings: Settings) -> bool:
+    """True when `settings.index` holds a published index (it may still fail to open)."""
+    return read_manifest(settings.index) is not None
+
+
+def index(
+    settings: Settings | None = None, *, rebuild: bool = False, progress: Progress | None = None
+) -> IndexReport:
+    """Build or update the index from `settings.sources`."""
+    settings = settings or Settings.load()
+    return build_index(settings, rebuild=rebuild, progress=progress)
+
+
+def documents(settings: Settings) -> list[dict]:
+    """The indexed articles: doc_id, source, title, publisher, date, url, added_at, chunks."""
+    return loaded(settings).store.list_documents()
+
+
+def document(settings: Settings, doc_id: str) -> dict | None:
+    """One article's metadata and its whole cleaned text (citation offsets point into it)."""
+    return loaded(settings).store.document_by_doc_id(doc_id)
+
+
+def add_sources(
+    settings: Settings, files: list[Path], *, progress: Progress | None = None
+) -> IndexReport:
+    """Copy files into the sources folder and index them; unsupported names are refused.
+
+    A file whose name is taken by a different file gets a numbered name instead of
+    overwriting it. Returns the index report (its `skipped` names files that failed).
+    """
+    import shutil
+
+    from .readers import SUPPORTED
+
+    settings.sources.mkdir(parents=True, exist_ok=True)
+    refused = []
+    for path in files:
+        name = Path(path).name
+        if not name.lower().endswith(SUPPORTED) or name.startswith("."):
+            refused.append((name, f"unsupported file type (use {' '.join(SUPPORTED)})"))
+            continue
+        target = settings.sources / name
+        stem, suffix = target.name[: -len(target.suffix)], target.suffix
+        n = 1
+        while target.exists() and target.read_bytes() != Path(path).read_bytes():
+            target = settings.sources / f"{stem}-{n}{suffix}"
+            n += 1
+        shutil.copyfile(path, target)
+    report = index(settings, progress=progress)
+    report.skipped = refused + report.skipped
+    return report
+
+
+def remove_source(
+    settings: Settings, source: str, *, progress: Progress | None = None
+) -> IndexReport:
+    """Delete one source file (and its sidecar) from the sources folder and re-index."""
+    from .errors import SourceError
+    from .readers import SIDECAR_SUFFIX
+
+    root = settings.sources.resolve()
+    path = (root / source).resolve()
+    if root not in path.parents or not path.is_file():
+        raise SourceError(source, "not a file in the sources folder")
+    path.unlink()
+    path.with_name(path.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
+    return index(settings, progress=progress)
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    """The file name endings the sources folder accepts (".txt", ".pdf", ...), lower case."""
+    from .readers import SUPPORTED
+
+    return SUPPORTED

@@ -1,0 +1,165 @@
+"""The `rag` command: index, ask, eval, serve (CONTRACT.md). A thin shell over `rag.api`.
+
+Only argparse and the settings are imported up front, so `rag --help` is instant; the
+model, FAISS and Gradio load inside the command that needs them. Errors the library
+raises on purpose are printed as their message alone (no traceback), exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import RagError
+from .settings import Settings, describe
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.load(
+            sources=getattr(args, "sources", None),
+            index=getattr(args, "index", None),
+            k=getattr(args, "k", None),
+        )
+        return int(args.run(args, settings) or 0)
+    except RagError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the previous index is unchanged", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    settings_help = "\n".join(
+        f"  RAG_{name.upper():<18} {text} (default: {default})"
+        for name, default, text in describe()
+    )
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Offline, citation-first answers from a folder of news articles.",
+        epilog="Settings (environment variables; flags override them):\n" + settings_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, run: Any, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(run=run)
+        return p
+
+    def paths(p: argparse.ArgumentParser, sources: bool = True) -> None:
+        if sources:
+            p.add_argument(
+                "--sources", type=Path, help="articles folder (default ./sources, RAG_SOURCES)"
+            )
+        p.add_argument("--index", type=Path, help="index folder (default ./index, RAG_INDEX)")
+
+    p = command("index", _cmd_index, "Build or update the index from the sources folder.")
+    paths(p)
+    p.add_argument("--rebuild", action="store_true", help="discard the index and build anew")
+
+    p = command("ask", _cmd_ask, "Answer one question with cited quotes.")
+    p.add_argument("question")
+    paths(p)
+    p.add_argument("-k", type=int, help="passages to retrieve (default 5, RAG_K)")
+    p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+
+    p = command("eval", _cmd_eval, "Answer a question file and print the metrics.")
+    p.add_argument("questions", type=Path, help="JSON Lines question file")
+    paths(p)
+    p.add_argument("-k", type=int, help="passages to retrieve (default 5, RAG_K)")
+    p.add_argument("--out", type=Path, help="write one answer object per question here")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+    p = command("serve", _cmd_serve, "Start the chat web app (builds the index first if needed).")
+    paths(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    return parser
+
+
+def _ensure_index(settings: Settings) -> None:
+    """Build the index on first use, so `rag ask` works on a fresh checkout."""
+    from .index import read_manifest
+
+    if read_manifest(settings.index) is None:
+        print(
+            f"No index in {settings.index} yet; building it from {settings.sources} ...",
+            file=sys.stderr,
+        )
+        _cmd_index(argparse.Namespace(rebuild=False), settings)
+
+
+def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from .api import index
+
+    report = index(settings, rebuild=args.rebuild)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report)
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .api import answer
+
+    _ensure_index(settings)
+    result = answer(args.question, settings)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(result.answer)
+    if result.abstained:
+        from .answer import ABSTAIN_NOTE
+
+        print(f"\n{ABSTAIN_NOTE}")
+        for p in result.passages:
+            print(f"\n({p.rank}) {_describe(p.title, p.publisher, p.date, p.url, p.doc_id)}")
+            print(f"    {' '.join(p.text.split())[:300]}")
+        return 0
+    print("\nSources:")
+    for c in result.citations:
+        print(f"[{c.n}] {_describe(c.title, c.publisher, c.date, c.url, c.doc_id)}")
+        print(f"    “{c.quote}”")
+    return 0
+
+
+def _describe(title: str, publisher: str, date: str, url: str, doc_id: str) -> str:
+    return " — ".join(x for x in (title or doc_id, publisher, date, url) if x)
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .api import loaded
+    from .evaluate import evaluate, format_metrics, load_questions
+
+    questions = load_questions(args.questions)
+    _ensure_index(settings)
+    records, metrics = evaluate(loaded(settings), questions, settings.k)
+    if args.out:
+        with args.out.open("w", encoding="utf-8") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(json.dumps(metrics, indent=2) if args.json else format_metrics(metrics))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        from ui.app import serve
+    except ImportError as e:
+        raise RagError(f"The web app cannot start: {e}. Install it with: pip install -e .") from e
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

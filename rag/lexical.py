@@ -1,0 +1,47 @@
+"""Lexical helpers shared by BM25 retrieval and answer scoring: stop words, content words.
+
+Plain word matching, lower-cased, with a crude plural/possessive strip. No stemming
+library and no language detection: the words are whatever `\\w+` finds, in any script.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+# Words too common to say what a question is about.
+STOPWORDS = frozenset(
+    """a an and are as at be by did do does for from had has have how i in is it its of
+    on or that the their there these this those to was were what when where which who
+    whom whose why will with would about into than then they them he she his her we you
+    your our not no can could should may might also been being more most some any""".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that are not stop words, with a trailing "s" dropped (len > 3)."""
+    return {
+        w[:-1] if len(w) > 3 and w.endswith("s") else w
+        for w in re.findall(r"\w+", text.lower())
+        if w not in STOPWORDS
+    }
+
+
+def overlap(question_words: set[str], text: str, weights: dict[str, float] | None = None) -> float:
+    """Share of the question's content words that `text` contains (0..1), optionally
+    weighted (see `idf_weights`) so that rare words count more than common ones."""
+    if not question_words:
+        return 0.0
+    found = question_words & content_words(text)
+    if weights is None:
+        return len(found) / len(question_words)
+    total = sum(weights[w] for w in question_words)
+    return sum(weights[w] for w in found) / total if total else 0.0
+
+
+def idf_weights(question_words: set[str], texts: list[str]) -> dict[str, float]:
+    """Inverse document frequency of each question word among `texts` (a query's
+    candidates), so a word every candidate shares (the corpus' topic) weighs little."""
+    bags = [content_words(t) for t in texts]
+    n = len(bags)
+    return {w: math.log(1 + n / (1 + sum(w in bag for bag in bags))) for w in question_words}

@@ -1,0 +1,175 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) candidates, fused and diversified.
+
+`retrieve(index, question, k)` encodes the question once, takes `settings.candidates`
+from each retriever, and scores the union with a per-query normalized blend of three
+signals: the chunk's cosine to the question, its best sentence (stored sentence vectors'
+cosine plus the sentence's IDF-weighted share of the question's words; answers usually
+sit in one sentence), and BM25. IDF is taken over the query's own candidates, so nothing
+depends on one corpus' statistics. Reciprocal-rank fusion of the two candidate lists
+breaks ties. Then no document may
+hold more than `settings.per_doc` of the top k. It returns passages with their sentences
+(offsets, text, vectors) so the answerer needs no second trip to the database. It does no
+answer selection and no query rewriting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .lexical import content_words, idf_weights, overlap
+from .types import Passage
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .index import LoadedIndex
+
+RRF_K = 60
+# Blend weights, chosen by a grid search over both the SQuAD Super Bowl benchmark and the
+# seed questions (BENCHMARKS.md); each signal is min-max scaled per query first.
+W_CHUNK, W_SENTENCE, W_BM25 = 0.6, 0.3, 0.2
+# Within the sentence signal: cosine plus this much of its question-word overlap.
+W_SENTENCE_LEX = 0.5
+
+
+@dataclass
+class Sentence:
+    """One sentence of a retrieved passage; offsets are into the document's cleaned text."""
+
+    start: int
+    end: int
+    text: str
+    vector: np.ndarray
+
+
+@dataclass
+class Retrieved:
+    question: str
+    query_vector: np.ndarray
+    passages: list[Passage]
+    sentences: dict[int, list[Sentence]] = field(default_factory=dict)  # by passage rank
+    ms: float = 0.0
+
+
+def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
+    import time
+
+    import numpy as np
+
+    started = time.perf_counter()
+    settings = index.settings
+    qv = index.encoder.encode([question])[0]
+    pool = max(settings.candidates, k)
+    dense = index.vectors.search(qv, pool)
+    lexical = index.store.bm25(question, pool)
+    ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
+    if not ids:
+        return Retrieved(question, qv, [], ms=(time.perf_counter() - started) * 1000)
+    chunks = index.store.chunks(ids)
+    cos = dict(dense)
+    missing = [i for i in ids if i not in cos]
+    if missing:  # lexical-only candidates: score their stored vectors too
+        stored = index.vectors.index.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+        cos.update(zip(missing, (stored @ qv).tolist(), strict=True))
+    sentences = {i: _sentences(index, chunks[i], qv) for i in ids}
+    q_words = content_words(question)
+    weights = idf_weights(q_words, [c.text for c in chunks.values()])
+    best_sentence = {
+        i: max(
+            (
+                float(s.vector @ qv) + W_SENTENCE_LEX * overlap(q_words, s.text, weights)
+                for s in sentences[i]
+            ),
+            default=cos[i],
+        )
+        for i in ids
+    }
+    bm25 = dict(lexical)
+    rrf = {i: 0.0 for i in ids}
+    for ranking in (dense, lexical):
+        for rank, (i, _) in enumerate(ranking):
+            rrf[i] += 1.0 / (RRF_K + rank + 1)
+    score = _blend(ids, [cos, best_sentence, bm25], [W_CHUNK, W_SENTENCE, W_BM25])
+    ranked = sorted(ids, key=lambda i: (-score[i], -rrf[i]))
+    chosen = _diversify(ranked, chunks, k, settings.per_doc)
+    passages, by_rank = [], {}
+    for rank, chunk_id in enumerate(chosen, 1):
+        chunk = chunks[chunk_id]
+        meta = index_doc(index, chunk.doc)
+        passages.append(
+            Passage(
+                rank=rank,
+                chunk_id=chunk_id,
+                doc_id=meta["doc_id"],
+                title=meta["title"],
+                publisher=meta["publisher"],
+                date=meta["date"],
+                url=meta["url"],
+                text=chunk.text,
+                start=chunk.start,
+                end=chunk.end,
+                score=round(score[chunk_id], 4),
+                sentences=[(s.start, s.end) for s in sentences[chunk_id]],
+            )
+        )
+        by_rank[rank] = sentences[chunk_id]
+    return Retrieved(question, qv, passages, by_rank, (time.perf_counter() - started) * 1000)
+
+
+def _sentences(index: LoadedIndex, chunk, qv: np.ndarray) -> list[Sentence]:
+    import numpy as np
+
+    out = []
+    for _, start, end, blob in index.store.sentences(chunk.first_sentence, chunk.last_sentence):
+        # Sentences cut into pieces by the chunker may reach outside this chunk: clip.
+        a, b = max(start, chunk.start), min(end, chunk.end)
+        if a >= b:
+            continue
+        vector = (
+            np.frombuffer(blob, dtype=np.float16).astype(np.float32) if blob else np.zeros_like(qv)
+        )
+        out.append(Sentence(a, b, chunk.text[a - chunk.start : b - chunk.start], vector))
+    return out
+
+
+def _blend(
+    ids: list[int], signals: list[dict[int, float]], weights: list[float]
+) -> dict[int, float]:
+    """Weighted mean of signals, each min-max scaled over this query's candidates (0..1)."""
+    total = {i: 0.0 for i in ids}
+    for signal, weight in zip(signals, weights, strict=True):
+        if not weight:
+            continue
+        values = [signal.get(i, 0.0) for i in ids]
+        low, high = min(values), max(values)
+        span = (high - low) or 1.0
+        for i, v in zip(ids, values, strict=True):
+            total[i] += weight * (v - low) / span
+    return {i: v / sum(weights) for i, v in total.items()}
+
+
+def _diversify(ranked: list[int], chunks: dict, k: int, per_doc: int) -> list[int]:
+    """Top k with at most `per_doc` chunks of one document (relaxed if too few documents)."""
+    chosen: list[int] = []
+    count: dict[int, int] = {}
+    for i in ranked:
+        doc = chunks[i].doc
+        if count.get(doc, 0) < per_doc:
+            chosen.append(i)
+            count[doc] = count.get(doc, 0) + 1
+        if len(chosen) == k:
+            return chosen
+    # Fewer documents than k / per_doc: fill with the best remaining rather than return less.
+    chosen += [i for i in ranked if i not in chosen][: k - len(chosen)]
+    return chosen
+
+
+def index_doc(index: LoadedIndex, doc: int) -> dict:
+    """Document metadata (without text), cached per loaded index."""
+    cache = index.__dict__.setdefault("_doc_cache", {})
+    if doc not in cache:
+        meta = index.store.document(doc)
+        meta.pop("text")
+        cache[doc] = meta
+    return cache[doc]

@@ -1,0 +1,134 @@
+"""One typed settings object: defaults, descriptions, `RAG_*` environment overrides.
+
+Precedence, lowest first: the defaults below, `RAG_<NAME>` environment variables, then
+explicit overrides (CLI flags, UI controls) passed to `Settings.load(**overrides)`.
+Settings that shape the index (model, chunking) are recorded in its manifest; see
+`index_fingerprint()`. This module only parses values; it checks nothing on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+MAX_K = 50
+MAX_QUESTION_CHARS = 2000
+
+
+def _opt(default: Any, help: str, *, shapes_index: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "shapes_index": shapes_index})
+
+
+@dataclass(frozen=True)
+class Settings:
+    sources: Path = _opt(
+        Path("sources"), "Folder of articles to index (.txt .md .html .pdf .jsonl)."
+    )
+    index: Path = _opt(Path("index"), "Folder where the built index is kept.")
+    k: int = _opt(5, f"Passages retrieved per question (1..{MAX_K}).")
+    model: str = _opt(
+        "all-MiniLM-L6-v2",
+        "Embedding model: a registered encoder name or a sentence-transformers folder.",
+        shapes_index=True,
+    )
+    chunk_tokens: int = _opt(
+        200, "Target chunk size in tiktoken (cl100k) tokens.", shapes_index=True
+    )
+    chunk_overlap: int = _opt(
+        1, "Sentences repeated at the start of the next chunk.", shapes_index=True
+    )
+    max_wordpieces: int = _opt(
+        256, "Embedder window in word pieces; no chunk may exceed it.", shapes_index=True
+    )
+    batch_size: int = _opt(64, "Texts per embedding batch.")
+    candidates: int = _opt(40, "Candidates each retriever (dense, BM25) proposes before fusion.")
+    per_doc: int = _opt(2, "Most passages one document may hold among the top k.")
+    answer_sentences: int = _opt(2, "Most sentences in an extractive answer.")
+    abstain_below: float = _opt(
+        0.35, "Abstain when the best evidence sentence scores below this (0..1)."
+    )
+    progress: bool = _opt(True, "Show a progress bar while indexing (only on a terminal).")
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `RAG_*` variables from `env` (default `os.environ`), then overrides.
+
+        Overrides whose value is None are ignored, so CLI flags left unset fall through.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        origin: dict[str, str] = {}
+        for f in fields(cls):
+            raw = env.get(f"RAG_{f.name.upper()}")
+            if raw is not None and raw != "":
+                origin[f.name] = f"RAG_{f.name.upper()}"
+                values[f.name] = _parse(f.name, type(f.default), raw, origin[f.name])
+        unknown = set(overrides) - {f.name for f in fields(cls)}
+        if unknown:
+            raise SettingsError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        for name, value in overrides.items():
+            if value is not None:
+                default = next(f.default for f in fields(cls) if f.name == name)
+                origin[name] = f"--{name.replace('_', '-')}"
+                values[name] = _parse(name, type(default), value, origin[name])
+        settings = cls(**values)
+        settings.validate(origin)
+        return settings
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (and checked)."""
+        new = replace(self, **{k: v for k, v in changes.items() if v is not None})
+        new.validate()
+        return new
+
+    def validate(self, origin: dict[str, str] | None = None) -> None:
+        """Raise SettingsError for an out-of-range value, naming the flag or variable
+        it came from when `origin` says."""
+        checks = [
+            ("k", 1 <= self.k <= MAX_K, f"must be between 1 and {MAX_K}"),
+            ("chunk_tokens", 16 <= self.chunk_tokens <= 2048, "must be between 16 and 2048"),
+            ("chunk_overlap", 0 <= self.chunk_overlap <= 3, "must be between 0 and 3"),
+            ("max_wordpieces", 32 <= self.max_wordpieces <= 8192, "must be between 32 and 8192"),
+            ("batch_size", 1 <= self.batch_size <= 4096, "must be between 1 and 4096"),
+            ("candidates", 1 <= self.candidates <= 1000, "must be between 1 and 1000"),
+            ("per_doc", 1 <= self.per_doc <= MAX_K, f"must be between 1 and {MAX_K}"),
+            ("answer_sentences", 1 <= self.answer_sentences <= 10, "must be between 1 and 10"),
+            ("abstain_below", 0.0 <= self.abstain_below <= 1.0, "must be between 0 and 1"),
+        ]
+        for name, ok, why in checks:
+            if not ok:
+                where = f" (from {origin[name]})" if origin and name in origin else ""
+                raise SettingsError(f"Setting {name} = {getattr(self, name)!r}{where} {why}.")
+
+    def index_fingerprint(self) -> dict[str, Any]:
+        """The settings that shape the index; a loaded index must match all of them."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("shapes_index")
+        }
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(name, default, description) for every setting, for `--help` and the docs."""
+    return [(f.name, str(f.default), f.metadata["help"]) for f in fields(Settings)]
+
+
+def _parse(name: str, kind: type, raw: Any, where: str) -> Any:
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    text = str(raw).strip()
+    try:
+        if kind is bool:
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError
+        return kind(text)
+    except ValueError:
+        raise SettingsError(
+            f"{where} = {text!r} is not a valid {kind.__name__} (setting {name})."
+        ) from None

@@ -1,0 +1,143 @@
+"""The dataclasses passed between pipeline stages.
+
+read -> `Document` -> clean -> `CleanText` -> chunk -> `Chunk` -> index -> retrieve ->
+`Passage` -> answer -> `Answer` (with `Citation`s). Offsets are always character offsets
+(Python `str` indices) into the document's *cleaned* text unless a name says `raw`.
+Nothing here does work; it only names what flows between modules.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One article as a reader found it, before cleaning.
+
+    `text` is the reader's extracted text (for .txt the file itself); `pages` maps
+    character offsets in `text` to PDF page numbers as `(start_offset, page)` pairs.
+    """
+
+    doc_id: str
+    source: str
+    text: str
+    title: str = ""
+    publisher: str = ""
+    author: str = ""
+    date: str = ""
+    url: str = ""
+    pages: list[tuple[int, int]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def page_at(self, raw_offset: int) -> int | None:
+        """The PDF page holding `raw_offset`, or None for documents without pages."""
+        if not self.pages:
+            return None
+        i = bisect.bisect_right([start for start, _ in self.pages], raw_offset) - 1
+        return self.pages[max(i, 0)][1]
+
+
+@dataclass(frozen=True)
+class Span:
+    """`length` characters at `clean_start` in the cleaned text came from `raw_start`."""
+
+    clean_start: int
+    raw_start: int
+    length: int
+
+
+@dataclass
+class CleanText:
+    """Cleaned text plus the map back to the raw text it was cut from."""
+
+    text: str
+    spans: list[Span]
+
+    def to_raw(self, offset: int) -> int:
+        """Map a cleaned-text offset (0..len) to the raw-text offset it came from."""
+        if not self.spans:
+            return 0
+        starts = [s.clean_start for s in self.spans]
+        i = max(bisect.bisect_right(starts, offset) - 1, 0)
+        span = self.spans[i]
+        return span.raw_start + min(offset - span.clean_start, span.length)
+
+
+@dataclass
+class Chunk:
+    """A run of whole sentences of one document, small enough for the embedder."""
+
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    sentences: list[tuple[int, int]]
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk, with its document's metadata and its retrieval score."""
+
+    rank: int
+    chunk_id: int
+    doc_id: str
+    title: str
+    publisher: str
+    date: str
+    url: str
+    text: str
+    start: int
+    end: int
+    score: float
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["sentences"], data["chunk_id"]
+        return data
+
+
+@dataclass
+class Citation:
+    """One quoted sentence backing an answer; `text[start:end] == quote` in its document."""
+
+    n: int
+    doc_id: str
+    title: str
+    publisher: str
+    date: str
+    url: str
+    quote: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """The answer object of CONTRACT.md; `to_json()` is exactly what `rag ask --json` prints."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    timings_ms: dict[str, float]
+    searched: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "passages": [p.to_json() for p in self.passages],
+            "timings_ms": self.timings_ms,
+            "searched": self.searched or self.question,
+        }

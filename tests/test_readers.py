@@ -1,0 +1,661 @@
+"""Tests for rag.readers: every format, the sidecar, and the hostile-file cases.
+
+Fixtures are built in each test under `tmp_path`; PDFs are written by `make_pdf`, a tiny
+hand-made PDF writer (pypdf cannot lay out text itself).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rag import readers
+from rag.errors import SourceError
+from rag.readers import SIDECAR_SUFFIX, SUPPORTED, list_sources, read_source
+from rag.types import Document
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+# The whole Russian alphabet, built from code points (literal Cyrillic trips ruff's RUF001).
+CYRILLIC = "".join(map(chr, [*range(0x410, 0x450), 0x401, 0x451]))
+
+
+def examples(n: int) -> settings:
+    """Few, undeadlined examples; tmp_path is reused, each example overwrites its file."""
+    return settings(
+        max_examples=n,
+        deadline=None,
+        database=None,  # leave no .hypothesis folder behind
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
+
+def write(root: Path, rel: str, content: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8", newline="")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def read_one(root: Path, rel: str, content: str | bytes) -> tuple[Document, list[str]]:
+    docs, warnings = read_source(write(root, rel, content), root)
+    assert len(docs) == 1
+    return docs[0], warnings
+
+
+def reason(root: Path, rel: str, content: str | bytes) -> str:
+    with pytest.raises(SourceError) as info:
+        read_source(write(root, rel, content), root)
+    assert info.value.path == rel
+    return info.value.reason
+
+
+def make_pdf(pages: list[str], info: dict[str, str] | None = None) -> bytes:
+    """A minimal valid PDF: one Helvetica text line per entry of `pages`, optional Info."""
+
+    def literal(text: str) -> str:
+        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+    page_ids = [4 + 2 * i for i in range(len(pages))]
+    kids = " ".join(f"{n} 0 R" for n in page_ids)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for page_id, text in zip(page_ids, pages, strict=True):
+        stream = f"BT /F1 12 Tf 72 720 Td {literal(text)} Tj ET".encode("latin-1")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    trailer_info = ""
+    if info:
+        entries = " ".join(f"/{key} {literal(value)}" for key, value in info.items())
+        objects.append(f"<< {entries} >>".encode("latin-1"))
+        trailer_info = f" /Info {len(objects)} 0 R"
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{trailer_info} >>\n".encode()
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+# --------------------------------------------------------------------------------------------
+# list_sources
+
+
+def test_list_sources_sorted_and_filtered(tmp_path: Path) -> None:
+    for rel in ["b.txt", "a/z.md", "a/b.HTML", "c.jsonl", "d.pdf", "README", "notes.docx"]:
+        write(tmp_path, rel, "x")
+    write(tmp_path, ".hidden.txt", "x")
+    write(tmp_path, ".git/config.txt", "x")
+    write(tmp_path, "b.txt" + SIDECAR_SUFFIX, "title: B\n")
+    write(tmp_path, "gone.txt" + SIDECAR_SUFFIX, "title: orphan\n")
+    files, problems = list_sources(tmp_path)
+    rels = [p.relative_to(tmp_path).as_posix() for p in files]
+    assert rels == ["a/b.HTML", "a/z.md", "b.txt", "c.jsonl", "d.pdf"]
+    assert problems == [("gone.txt.meta.yaml", "sidecar without its source file 'gone.txt'")]
+
+
+def test_list_sources_symlinks(tmp_path: Path) -> None:
+    root = tmp_path / "sources"
+    write(root, "real.txt", "inside")
+    outside = write(tmp_path, "secret.txt", "outside")
+    (root / "escape.txt").symlink_to(outside)
+    (root / "alias.txt").symlink_to(root / "real.txt")
+    (root / "broken.txt").symlink_to(root / "missing.txt")
+    (root / "up").symlink_to(tmp_path, target_is_directory=True)
+    (root / "sub").mkdir()
+    (root / "loop").symlink_to(root / "sub", target_is_directory=True)
+    files, problems = list_sources(root)
+    assert [p.name for p in files] == ["alias.txt", "real.txt"]
+    assert dict(problems) == {
+        "broken.txt": "broken symlink",
+        "escape.txt": "symlink points outside the sources folder",
+        "loop": "symlink to a folder (not followed)",
+        "up": "symlink points outside the sources folder",
+    }
+    # read_source refuses the escape too, should a caller skip list_sources.
+    with pytest.raises(SourceError, match="outside the sources folder"):
+        read_source(root / "escape.txt", root)
+
+
+def test_list_sources_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "ok.txt", "x")
+    write(tmp_path, "locked.txt", "x")
+    real_access = os.access
+    monkeypatch.setattr(
+        readers.os, "access", lambda p, mode: Path(p).name != "locked.txt" and real_access(p, mode)
+    )
+    files, problems = list_sources(tmp_path)
+    assert [p.name for p in files] == ["ok.txt"]
+    assert problems == [("locked.txt", "permission denied")]
+
+
+def test_list_sources_bad_root(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="folder not found"):
+        list_sources(tmp_path / "nope")
+    with pytest.raises(SourceError, match="not a folder"):
+        list_sources(write(tmp_path, "file.txt", "x"))
+
+
+def test_supported_constant() -> None:
+    assert SUPPORTED == (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
+    assert SIDECAR_SUFFIX == ".meta.yaml"
+
+
+# --------------------------------------------------------------------------------------------
+# .txt and decoding
+
+
+def test_txt_verbatim_with_emoji_and_cyrillic(tmp_path: Path) -> None:
+    text = f"  {CYRILLIC}! 👋🏽\r\n{CYRILLIC[::-1]}\tend.\n\n"
+    name = f"news/{CYRILLIC[:6]}.txt"
+    doc, warnings = read_one(tmp_path, name, text)
+    assert doc.text == text  # no stripping, no newline normalization
+    assert doc.doc_id == doc.source == name
+    assert (doc.title, doc.pages, warnings) == ("", [], [])
+    assert doc.page_at(3) is None
+
+
+def test_txt_bom_stripped(tmp_path: Path) -> None:
+    doc, _ = read_one(tmp_path, "a.txt", codecs.BOM_UTF8 + "héllo".encode())
+    assert doc.text == "héllo"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "utf-32-be"])
+def test_txt_utf16_utf32_with_bom(tmp_path: Path, codec: str) -> None:
+    text = f"Ünïcode 📰 {CYRILLIC}"
+    data = text.encode(codec)
+    if codec.endswith("-be"):  # the -be codecs write no BOM
+        data = (codecs.BOM_UTF16_BE if "16" in codec else codecs.BOM_UTF32_BE) + data
+    doc, _ = read_one(tmp_path, "u.txt", data)
+    assert doc.text == text
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty file"),
+        (b" \n\t\r\n ", "empty file"),
+        (b"abc\x00def", "binary file (NUL bytes)"),
+        (b"MZ\x90\x00\x03\x00\x00\x00\x04", "binary file (NUL bytes)"),
+        (b"caf\xe9 au lait", "not valid UTF-8 text (byte 0xe9 at offset 3)"),
+        (codecs.BOM_UTF8 + b"ok\xff", "not valid UTF-8 text (byte 0xff at offset 5)"),
+        (b"\xed\xa0\x80", "not valid UTF-8 text (byte 0xed at offset 0)"),  # lone surrogate
+    ],
+)
+def test_txt_unusable(tmp_path: Path, content: bytes, expected: str) -> None:
+    assert reason(tmp_path, "bad.txt", content) == expected
+
+
+def test_shell_metacharacters_in_name(tmp_path: Path) -> None:
+    name = "a;rm -rf $(x) 'b'.txt"
+    doc, _ = read_one(tmp_path, name, "harmless")
+    assert (doc.text, doc.source) == ("harmless", name)
+    pdf_name = "$(touch pwned) `x` & 'q'.pdf"
+    doc, _ = read_one(tmp_path, pdf_name, make_pdf(["Still a PDF"]))
+    assert (doc.text, doc.source) == ("Still a PDF", pdf_name)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_file_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 100)
+    assert reason(tmp_path, "big.txt", "x" * 101) == "file too large (101 bytes > 100 bytes limit)"
+    assert reason(tmp_path, "big.pdf", make_pdf(["x" * 200])).startswith("file too large")
+    doc, _ = read_one(tmp_path, "fits.txt", "x" * 100)
+    assert len(doc.text) == 100
+
+
+def test_unsupported_and_special_files(tmp_path: Path) -> None:
+    assert reason(tmp_path, "a.exe", b"MZ").startswith("unsupported file type")
+    (tmp_path / "dir.txt").mkdir()
+    with pytest.raises(SourceError, match="not a regular file"):
+        read_source(tmp_path / "dir.txt", tmp_path)
+    with pytest.raises(SourceError, match="No such file"):
+        read_source(tmp_path / "missing.txt", tmp_path)
+
+
+def test_os_error_becomes_source_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "a.txt", "text")
+
+    def deny(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", deny)
+    with pytest.raises(SourceError) as info:
+        read_source(path, tmp_path)
+    assert (info.value.path, info.value.reason) == ("a.txt", "Permission denied")
+
+
+@examples(60)
+@given(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), min_size=1))
+def test_txt_round_trip(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, "p.txt", text.encode("utf-8"))
+    body = text.removeprefix("\ufeff")  # a leading U+FEFF is read as the BOM
+    if not body.strip():
+        with pytest.raises(SourceError, match="empty file"):
+            read_source(path, tmp_path)
+        return
+    docs, _ = read_source(path, tmp_path)
+    assert docs[0].text == body
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+def test_markdown_front_matter(tmp_path: Path) -> None:
+    body = "# Heading\n\nBody with *markup* and [a link](http://x).\n"
+    source = (
+        "---\ntitle: Floods hit the valley\npublisher: Daily Planet\nauthor: [Lois Lane, "
+        "Clark Kent]\ndate: 2024-03-05\nurl: https://example.com/floods\ntags: [weather]\n"
+        "---\n" + body
+    )
+    doc, _ = read_one(tmp_path, "f.md", source)
+    assert doc.text == body
+    assert doc.title == "Floods hit the valley"
+    assert doc.publisher == "Daily Planet"
+    assert doc.author == "Lois Lane, Clark Kent"
+    assert doc.date == "2024-03-05"
+    assert doc.url == "https://example.com/floods"
+    assert doc.extra == {"tags": ["weather"]}
+
+
+def test_markdown_without_front_matter(tmp_path: Path) -> None:
+    text = "Intro line\n\n# The Title #\n\n---\n\nAfter a rule.\n"
+    doc, _ = read_one(tmp_path, "plain.markdown", text)
+    assert doc.text == text
+    assert doc.title == "The Title"
+    # A leading thematic break with no closing line is body, not front matter.
+    doc, _ = read_one(tmp_path, "rule.md", "---\nJust text.\n")
+    assert doc.text == "---\nJust text.\n"
+
+
+def test_markdown_empty_front_matter_and_crlf(tmp_path: Path) -> None:
+    doc, _ = read_one(tmp_path, "e.md", "---\r\n---\r\nBody\r\n")
+    assert doc.text == "Body\r\n"
+    doc, _ = read_one(tmp_path, "d.md", "---\ndate: 2024-01-02T10:00:00Z\n...\nBody")
+    assert (doc.text, doc.date) == ("Body", "2024-01-02")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("---\ntitle: [unclosed\n---\nBody\n", "bad YAML front matter: "),
+        ("---\njust a sentence\n---\nBody\n", "bad YAML front matter: expected 'key: value'"),
+        ("---\ndate: 2024-02-30\n---\nBody\n", "bad YAML front matter: "),
+        ("---\na: &a [*a]\n---\nBody\n", "bad YAML front matter: metadata nested too deeply"),
+        ("---\ntitle: T\n---\n\n  \n", "no text after the front matter"),
+    ],
+)
+def test_markdown_bad_front_matter(tmp_path: Path, content: str, expected: str) -> None:
+    assert reason(tmp_path, "bad.md", content).startswith(expected)
+
+
+def test_yaml_error_names_file_line(tmp_path: Path) -> None:
+    got = reason(tmp_path, "l.md", "---\ntitle: ok\nauthor: [x\n---\nBody\n")
+    assert "line " in got
+
+
+# --------------------------------------------------------------------------------------------
+# Sidecar
+
+
+def test_sidecar_overrides(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "s.md" + SIDECAR_SUFFIX,
+        "title: From sidecar\ndate: 2023-12-31\nauthor: ''\nsection: World\nTitle2: x\n",
+    )
+    doc, _ = read_one(tmp_path, "s.md", "---\ntitle: From front matter\nauthor: Ann\n---\nBody")
+    assert doc.title == "From sidecar"
+    assert doc.author == "Ann"  # empty sidecar values never override
+    assert doc.date == "2023-12-31"
+    assert doc.extra == {"section": "World", "Title2": "x"}
+
+
+def test_sidecar_applies_to_every_format(tmp_path: Path) -> None:
+    write(tmp_path, "p.pdf" + SIDECAR_SUFFIX, "publisher: Gazette\nurl: https://g.example/p\n")
+    doc, _ = read_one(tmp_path, "p.pdf", make_pdf(["Text"], {"Title": "PDF title"}))
+    assert (doc.title, doc.publisher, doc.url) == ("PDF title", "Gazette", "https://g.example/p")
+    write(tmp_path, "j.jsonl" + SIDECAR_SUFFIX, "publisher: Wire\n")
+    docs, _ = read_source(write(tmp_path, "j.jsonl", '{"text": "a"}\n{"text": "b"}\n'), tmp_path)
+    assert [d.publisher for d in docs] == ["Wire", "Wire"]
+    write(tmp_path, "empty.txt" + SIDECAR_SUFFIX, "")
+    doc, _ = read_one(tmp_path, "empty.txt", "text")
+    assert doc.title == ""
+
+
+@pytest.mark.parametrize("sidecar", ["title: [oops\n", "- a list\n", b"title: \xff\n"])
+def test_malformed_sidecar(tmp_path: Path, sidecar: str | bytes) -> None:
+    write(tmp_path, "x.txt" + SIDECAR_SUFFIX, sidecar)
+    with pytest.raises(SourceError) as info:
+        read_source(write(tmp_path, "x.txt", "text"), tmp_path)
+    assert info.value.path == "x.txt.meta.yaml"
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+ARTICLE_HTML = """<!doctype html>
+<html><head>
+<title>Page title | Site</title>
+<meta property="og:title" content="  The   OG title ">
+<meta property="og:site_name" content="The Example Times">
+<meta name="author" content="Jane Doe">
+<meta property="article:published_time" content="2024-05-06T07:08:09+02:00">
+<meta property="og:url" content="https://example.com/og">
+<link rel="canonical" href="https://example.com/canonical">
+<style>p { color: red }</style>
+<script>var leaked = "SCRIPT TEXT";</script>
+</head><body>
+<header>Site header</header>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article>
+  <h1>Big   headline</h1>
+  <p>First paragraph with <b>bold</b> and <a href="#">a link</a>.</p>
+  <p>Second&nbsp;paragraph<br>after a break.</p>
+  <div hidden>hidden attribute</div>
+  <div aria-hidden="true">aria hidden</div>
+  <p style="display: none">inline display none</p>
+  <span style="VISIBILITY:hidden">inline visibility hidden</span>
+  <script>alert(1)</script>
+  <noscript>enable js</noscript>
+  <!-- a comment -->
+  <ul><li>item one</li><li>item two</li></ul>
+  <table><tr><td>cell1</td><td>cell2</td></tr></table>
+  <form><button>Subscribe</button><input value="email"></form>
+</article>
+<aside>Related stories</aside>
+<footer>Copyright</footer>
+</body></html>
+"""
+
+
+def test_html_article(tmp_path: Path) -> None:
+    doc, _ = read_one(tmp_path, "page.html", ARTICLE_HTML)
+    assert doc.text.split("\n\n") == [
+        "Big headline",
+        "First paragraph with bold and a link.",
+        "Second paragraph",
+        "after a break.",
+        "item one",
+        "item two",
+        "cell1 cell2",
+    ]
+    assert doc.title == "The OG title"
+    assert doc.publisher == "The Example Times"
+    assert doc.author == "Jane Doe"
+    assert doc.date == "2024-05-06"
+    assert doc.url == "https://example.com/canonical"
+    for junk in ["alert(1)", "SCRIPT", "color", "hidden", "Home", "Site header", "Copyright",
+                 "Related", "Subscribe", "enable js", "comment", "Page title"]:  # fmt: skip
+        assert junk not in doc.text
+
+
+def test_html_metadata_fallbacks(tmp_path: Path) -> None:
+    html = """<html><head><title> Only   title </title>
+    <meta property="article:author" content="https://facebook.com/someone">
+    <meta property="og:url" content="https://example.com/og-only"></head>
+    <body><h1>H1 text</h1><p>By <a rel="author" href="/a">Sam Byline</a></p>
+    <time datetime="2021-07-08">July 8</time><p>Body text.</p></body></html>"""
+    doc, _ = read_one(tmp_path, "f.htm", html)
+    assert doc.title == "Only title"
+    assert doc.author == "Sam Byline"
+    assert doc.date == "2021-07-08"
+    assert doc.url == "https://example.com/og-only"
+    doc, _ = read_one(tmp_path, "g.html", "<body><h1>Headline</h1><p>x</p></body>")
+    assert doc.title == "Headline"
+    doc, _ = read_one(
+        tmp_path, "h.html", '<meta name="date" content="Tue, 02 Jan 2024 10:00:00 GMT"><p>x</p>'
+    )
+    assert doc.date == "2024-01-02"
+
+
+def test_html_small_article_is_not_preferred(tmp_path: Path) -> None:
+    story = "<p>" + "The main story text is long. " * 20 + "</p>"
+    html = f"<body><div>{story}</div><article><p>Teaser</p></article></body>"
+    doc, _ = read_one(tmp_path, "t.html", html)
+    assert "main story" in doc.text
+    assert "Teaser" in doc.text
+    html = f"<body><p>Menu</p><main>{story}</main></body>"
+    doc, _ = read_one(tmp_path, "m.html", html)
+    assert "Menu" not in doc.text
+    assert doc.text.startswith("The main story")
+
+
+def test_html_deeply_nested(tmp_path: Path) -> None:
+    depth = 100_000
+    html = "<html><body>" + "<div>" * depth + "deep text" + "</div>" * depth + "<p>after</p>"
+    doc, _ = read_one(tmp_path, "deep.html", html)
+    assert doc.text == "deep text\n\nafter"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body>&nbsp; &#160;</body></html>",
+        "<html><head><title>T</title></head><body><script>x()</script></body></html>",
+        "<!-- only a comment -->",
+    ],
+)
+def test_html_no_text(tmp_path: Path, html: str) -> None:
+    assert reason(tmp_path, "n.html", html) == "no text found"
+
+
+def test_html_declared_charset(tmp_path: Path) -> None:
+    html = f'<meta charset="windows-1251"><p>{CYRILLIC}</p>'.encode("cp1251")
+    doc, _ = read_one(tmp_path, "c.html", html)
+    assert doc.text == CYRILLIC
+    assert reason(tmp_path, "u.html", b"<p>caf\xe9</p>").startswith("not valid UTF-8 text")
+
+
+@examples(40)
+@given(st.text(st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1))
+def test_html_text_is_escaped_text(tmp_path: Path, text: str) -> None:
+    from html import escape
+
+    path = write(tmp_path, "h.html", f"<p>{escape(text)}</p><p>end</p>")
+    docs, _ = read_source(path, tmp_path)
+    expected = " ".join(text.split())
+    assert docs[0].text == (f"{expected}\n\nend" if expected else "end")
+
+
+# --------------------------------------------------------------------------------------------
+# PDF
+
+
+def test_pdf_pages_and_metadata(tmp_path: Path) -> None:
+    data = make_pdf(
+        ["First page text.", "Second page (with parens)."],
+        {"Title": "A PDF Title", "Author": "P. Writer", "CreationDate": "D:20230415120000Z"},
+    )
+    doc, warnings = read_one(tmp_path, "two.pdf", data)
+    assert doc.text == "First page text.\n\nSecond page (with parens)."
+    assert doc.pages == [(0, 1), (18, 2)]
+    assert (doc.title, doc.author, doc.date) == ("A PDF Title", "P. Writer", "2023-04-15")
+    assert doc.page_at(0) == 1
+    assert doc.page_at(15) == 1
+    assert doc.page_at(doc.text.index("Second")) == 2
+    assert doc.page_at(len(doc.text) - 1) == 2
+    assert warnings == []
+
+
+def test_pdf_empty_page_keeps_numbers(tmp_path: Path) -> None:
+    doc, _ = read_one(tmp_path, "gap.pdf", make_pdf(["", "Page two", "", "Page four"]))
+    assert doc.text == "Page two\n\nPage four"
+    assert doc.pages == [(0, 2), (10, 4)]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"MZ\x90\x00" + b"\x00" * 200 + b"This program cannot be run in DOS mode", "not a PDF"),
+        (b"just text, not a pdf", "not a PDF (no %PDF header)"),
+        (make_pdf([""]), "PDF has no extractable text (scanned?)"),
+        (b"%PDF-1.4\ngarbage garbage\n", "corrupt PDF: "),
+    ],
+)
+def test_pdf_unusable(tmp_path: Path, content: bytes, expected: str) -> None:
+    assert reason(tmp_path, "bad.pdf", content).startswith(expected)
+
+
+def test_pdf_truncated(tmp_path: Path) -> None:
+    data = make_pdf(["Some text here", "More text there"])
+    got = reason(tmp_path, "cut.pdf", data[: len(data) // 3])
+    assert got.startswith(("corrupt PDF: ", "PDF has no extractable text"))
+
+
+def test_pdf_encrypted(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Secret text"]))))
+    writer.encrypt("secret", algorithm="RC4-128")
+    locked = io.BytesIO()
+    writer.write(locked)
+    assert reason(tmp_path, "locked.pdf", locked.getvalue()).startswith("encrypted PDF")
+
+    # Encrypted with an empty user password (permissions only): opens fine.
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Open text"]))))
+    writer.encrypt("", owner_password="owner", algorithm="RC4-128")
+    opened = io.BytesIO()
+    writer.write(opened)
+    doc, _ = read_one(tmp_path, "open.pdf", opened.getvalue())
+    assert doc.text == "Open text"
+
+
+def test_pdf_time_and_memory_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "slow.pdf", make_pdf(["x"]))
+    monkeypatch.setattr(readers, "PDF_TIMEOUT_S", 0.001)
+    with pytest.raises(SourceError, match="PDF took too long to parse"):
+        read_source(path, tmp_path)
+    monkeypatch.setattr(readers, "PDF_TIMEOUT_S", 60)
+    if sys.platform.startswith("linux"):
+        monkeypatch.setattr(readers, "PDF_MAX_MEMORY", 1)  # no new allocation can succeed
+        with pytest.raises(SourceError, match="memory"):
+            read_source(path, tmp_path)
+
+
+# --------------------------------------------------------------------------------------------
+# JSONL
+
+
+def test_jsonl_records(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(
+            {
+                "id": "a1",
+                "title": "T1",
+                "text": "Text one 👋",
+                "url": "https://x/1",
+                "date": "2024-02-03T04:05:06Z",
+                "publisher": "P",
+                "author": "A",
+                "section": "World",
+                "tags": ["x", "y"],
+            }
+        ),
+        "",
+        json.dumps({"text": "No id here\r\nverbatim"}),
+        json.dumps({"id": 7, "text": "Numeric id", "title": None}),
+    ]
+    docs, warnings = read_source(write(tmp_path, "feed.jsonl", "\n".join(lines) + "\n"), tmp_path)
+    assert warnings == []
+    assert [d.doc_id for d in docs] == ["feed.jsonl#a1", "feed.jsonl#3", "feed.jsonl#7"]
+    first = docs[0]
+    assert (first.title, first.url, first.date, first.publisher, first.author) == (
+        "T1", "https://x/1", "2024-02-03", "P", "A"
+    )  # fmt: skip
+    assert first.text == "Text one 👋"
+    assert first.extra == {"section": "World", "tags": ["x", "y"]}
+    assert docs[1].text == "No id here\r\nverbatim"
+    assert all(d.source == "feed.jsonl" for d in docs)
+
+
+def test_jsonl_broken_lines(tmp_path: Path) -> None:
+    content = "\n".join(
+        [
+            '{"id": "1", "text": "good one"}',
+            "{not json",
+            "[1, 2]",
+            '{"id": "x", "text": ""}',
+            '{"id": "y"}',
+            '{"id": {"a": 1}, "text": "bad id"}',
+            '{"id": "1", "text": "duplicate"}',
+            '{"id": "2", "text": "good two"}',
+            "[" * 100_000,
+        ]
+    )
+    docs, warnings = read_source(write(tmp_path, "mixed.jsonl", content), tmp_path)
+    assert [d.text for d in docs] == ["good one", "good two"]
+    assert [w.split(":")[0] for w in warnings] == [f"line {n}" for n in (2, 3, 4, 5, 6, 7, 9)]
+    assert warnings[0].startswith("line 2: not valid JSON")
+    assert "duplicate id '1' (first on line 1)" in warnings[5]
+
+
+def test_jsonl_all_broken(tmp_path: Path) -> None:
+    got = reason(tmp_path, "bad.jsonl", "nope\n{}\n")
+    assert got.startswith("no documents (every line was invalid; line 1: not valid JSON")
+    assert reason(tmp_path, "blank.jsonl", "\n\n  \n") == "empty file"
+
+
+@examples(40)
+@given(st.lists(st.text(min_size=1).filter(str.strip), min_size=1, max_size=5))
+def test_jsonl_round_trip(tmp_path: Path, texts: list[str]) -> None:
+    # Raw (unescaped) non-ASCII, including U+2028 and friends, which must not split a line.
+    content = "\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts)
+    docs, warnings = read_source(write(tmp_path, "r.jsonl", content), tmp_path)
+    assert [d.text for d in docs] == texts
+    assert warnings == []
+
+
+# --------------------------------------------------------------------------------------------
+# dates
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05", "2024-03-05"),
+        ("2024-03-05T23:30:00-05:00", "2024-03-05"),
+        ("D:20230415120000+02'00'", "2023-04-15"),
+        ("D:2023", "2023"),
+        ("Tue, 02 Jan 2024 10:00:00 GMT", "2024-01-02"),
+        ("March 5, 2024", "2024-03-05"),
+        ("5 March 2024", "2024-03-05"),
+        ("2024-13-45", "2024-13-45"),
+        ("sometime last week", "sometime last week"),
+        (20240305, "2024-03-05"),
+        (None, ""),
+    ],
+)
+def test_iso_date(value: object, expected: str) -> None:
+    assert readers._iso_date(value) == expected
+
+
+@examples(200)
+@given(st.text())
+def test_iso_date_never_raises(text: str) -> None:
+    assert isinstance(readers._iso_date(text), str)

@@ -1,0 +1,260 @@
+"""Fast tests of ui.render: escaping, highlighting, links, panels and Markdown export.
+
+Hostile text (script tags, event handlers, javascript: URLs, Markdown images) goes into
+every field a source controls: article text, quotes, titles, publishers, URLs, file names.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from ui import render
+
+XSS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(2)">',
+    '<a href="javascript:alert(3)">x</a>',
+    "<iframe src=//203.0.113.9></iframe>",
+    "![t](http://203.0.113.9/t.png) [c](javascript:alert(4))",
+    "${alert(5)} {{constructor.constructor('alert(6)')()}}",
+    '"><svg onload=alert(7)>',
+]
+# No tag a payload could open may survive: every "<" of source text must be escaped.
+RAW_TAG = re.compile(r"<\s*(script|img|iframe|svg|a\s+href=.javascript)", re.I)
+
+
+def make_answer(text: str = "On April 17, 2025, the court lifted the ban.", **meta: str) -> dict:
+    doc = "Intro sentence. " + text + " More text."
+    start = doc.index(text)
+    citation = {
+        "n": 1,
+        "doc_id": "d1",
+        "title": meta.get("title", "Court lifts ban"),
+        "publisher": meta.get("publisher", "Paper"),
+        "date": "2025-04-18",
+        "url": meta.get("url", "https://example.org/a"),
+        "quote": text,
+        "start": start,
+        "end": start + len(text),
+    }
+    passage = {
+        "rank": 1,
+        "doc_id": "d1",
+        "title": citation["title"],
+        "publisher": citation["publisher"],
+        "date": "2025-04-18",
+        "url": citation["url"],
+        "text": doc,
+        "start": 0,
+        "end": len(doc),
+        "score": 0.8123,
+    }
+    return {
+        "question": meta.get("question", "When was the ban lifted?"),
+        "answer": f"{text} [1]",
+        "abstained": False,
+        "citations": [citation],
+        "passages": [passage],
+        "timings_ms": {},
+        "searched": meta.get("searched", ""),
+    }
+
+
+def assert_inert(fragment: str) -> None:
+    assert not RAW_TAG.search(fragment), fragment
+    assert "javascript:" not in re.findall(r'href="([^"]*)"', fragment)
+
+
+def test_esc_and_highlight_mark_exact_offsets() -> None:
+    text = "a <b> & c"
+    assert render.esc(text) == "a &lt;b&gt; &amp; c"
+    assert render.esc(None) == ""
+    out = render.highlight(text, 2, 5)
+    assert out == 'a <mark class="rag-quote">&lt;b&gt;</mark> &amp; c'
+    assert render.highlight(text, -5, 99).count("<mark") == 1  # offsets are clamped
+    assert "<mark" not in render.highlight(text, 4, 4)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,x",
+        "vbscript:x",
+        "/relative/path",
+        "//203.0.113.9/x",
+        "https://",
+        "http://a b",
+        "",
+        None,
+        42,
+    ],
+)
+def test_only_http_urls_become_links(url: object) -> None:
+    assert render.safe_url(url) is None
+    out = render.link(url, "label")
+    assert "<a" not in out
+
+
+def test_http_links_open_safely() -> None:
+    out = render.link('https://example.org/a?b="c"&d=<e>', "Title <i>")
+    assert out.startswith('<a href="https://example.org/a?b=&quot;c&quot;&amp;d=&lt;e&gt;"')
+    assert 'target="_blank" rel="noopener noreferrer nofollow"' in out
+    assert "Title &lt;i&gt;" in out
+
+
+def test_locate_prefers_offsets_then_searches() -> None:
+    text = "one two one"
+    assert render.locate(text, "one", 8, 11) == (8, 11)
+    assert render.locate(text, "one", 3, 6) == (0, 3)
+    assert render.locate(text, "three", 0, 5) is None
+
+
+def test_answer_bubble_has_clickable_markers_and_sources() -> None:
+    answer = make_answer()
+    out = render.answer_bubble(answer, 3)
+    assert 'class="rag-cite rag-ref rag-ref-3-c-1"' in out
+    assert ">[1]</button>" in out
+    assert "Court lifts ban" in out and "original ↗" in out
+    assert "Searched" not in out
+    # a literal [7] with no citation 7 stays text
+    answer["answer"] += " see [7]"
+    assert "rag-ref-3-c-7" not in render.answer_bubble(answer, 3)
+
+
+def test_answer_bubble_streams_partial_text_without_sources() -> None:
+    out = render.answer_bubble(make_answer(), 0, partial="On April …")
+    assert "On April …" in out and "rag-srclist" not in out
+
+
+def test_searched_query_is_shown_when_it_differs() -> None:
+    answer = make_answer(question="When was that?", searched="When was that? court ban")
+    assert "Searched: “When was that? court ban”" in render.answer_bubble(answer, 0)
+    assert "Searched" in render.sources_panel(answer, 0)
+    assert "*Searched:* When was that? court ban" in render.answer_markdown(answer)
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_hostile_source_text_is_inert_everywhere(payload: str) -> None:
+    answer = make_answer(
+        f"The museum reopened {payload} on 9 June.",
+        title=f"T {payload}",
+        publisher=f"P {payload}",
+        url="javascript:alert(9)",
+        question=f"Q {payload}",
+    )
+    doc = {
+        "doc_id": "d1",
+        "source": f"f{payload}.txt",
+        "title": f"T {payload}",
+        "publisher": payload,
+        "date": "2025",
+        "url": "javascript:alert(9)",
+        "text": answer["passages"][0]["text"],
+    }
+    c = answer["citations"][0]
+    assert_inert(render.answer_bubble(answer, 0, partial=answer["answer"][:30]))
+    fragments = [
+        render.user_bubble(answer["question"]),
+        render.answer_bubble(answer, 0),
+        render.sources_panel(answer, 0, show_scores=True),
+        render.article_view(doc, c["start"], c["end"], label=payload, quote=c["quote"]),
+        render.library_table([{**doc, "chunks": 2, "added_at": payload}], ""),
+        render.file_report([(f"{payload}.txt", False, payload)], payload),
+        render.error_bubble(payload),
+    ]
+    for fragment in fragments:
+        assert_inert(fragment)
+        assert html.escape(payload, quote=True) in fragment  # shown, as text
+    assert "javascript:alert(9)" in render.meta_line(doc)  # shown, as text only
+    assert '<span class="rag-badurl">javascript:alert(9)</span>' in render.meta_line(doc)
+
+
+def test_sources_panel_marks_quote_inside_its_passage_and_scores_on_request() -> None:
+    answer = make_answer()
+    out = render.sources_panel(answer, 2)
+    assert 'Intro sentence. <mark class="rag-quote">On April 17, 2025' in out
+    assert "rag-ref-2-c-1" in out and "rag-ref-2-p-1" in out
+    assert "score" not in out
+    assert "score 0.812" in render.sources_panel(answer, 2, show_scores=True)
+
+
+def test_abstention_offers_closest_passages() -> None:
+    answer = make_answer()
+    answer.update(abstained=True, answer="The sources do not contain an answer.", citations=[])
+    bubble = render.answer_bubble(answer, 0)
+    assert "Not found in the sources" in bubble and "rag-ref-0-p-1" in bubble
+    panel = render.sources_panel(answer, 0)
+    assert "Not found in the sources" in panel and "rag-ref-0-p-1" in panel
+    md = render.answer_markdown(answer)
+    assert "**Not found in the sources.**" in md and "Closest passages" in md
+
+
+def test_article_view_marks_the_quote_or_warns() -> None:
+    text = "First. The quote is here. Last."
+    doc = {"doc_id": "d", "source": "d.txt", "title": "D", "text": text}
+    start = text.index("The quote")
+    out = render.article_view(doc, start, start + 18, label="[1]", quote="The quote is here.")
+    assert '<mark class="rag-quote">The quote is here.</mark>' in out
+    moved = render.article_view(doc, 0, 18, label="x", quote="The quote is here.")
+    assert '<mark class="rag-quote">The quote is here.</mark>' in moved
+    gone = render.article_view(doc, 0, 5, label="x", quote="Not in it")
+    assert "<mark" not in gone and "not found" in gone
+    passage = render.article_view(doc, 0, 6, label="x")
+    assert '<mark class="rag-quote rag-passage-mark">First.</mark>' in passage
+    assert "no longer in the index" in render.article_view(None, 0, 0, label="x")
+
+
+def test_library_search_filters_on_every_word() -> None:
+    docs = [
+        {
+            "doc_id": "a",
+            "source": "a.txt",
+            "title": "Court ruling",
+            "publisher": "X",
+            "date": "2025",
+            "chunks": 3,
+            "added_at": "2025-05-01T10:00:00",
+        },
+        {
+            "doc_id": "b",
+            "source": "b.md",
+            "title": "Lantern regatta",
+            "publisher": "Y",
+            "date": "2024",
+            "chunks": 1,
+            "added_at": None,
+        },
+    ]
+    assert [d["doc_id"] for d in render.filter_documents(docs, "regatta y")] == ["b"]
+    assert render.filter_documents(docs, "") == docs
+    table = render.library_table(docs, "court")
+    assert "2 articles, 4 chunks" in table and "Court ruling" in table
+    assert "Lantern" not in table and "2025-05-01 10:00:00" in table
+    assert "No articles match" in render.library_table(docs, "zebra")
+
+
+def test_markdown_export_keeps_quotes_and_links_and_escapes_markup() -> None:
+    answer = make_answer(
+        "He said <b>no</b> *twice* [2].", title="A [title](x)", url="https://example.org/a(b)<c>"
+    )
+    md = render.answer_markdown(answer)
+    assert "## When was the ban lifted?" in md
+    assert "[A \\[title\\](x)](https://example.org/a%28b%29%3Cc%3E)" in md
+    assert "> He said \\<b\\>no\\</b\\> \\*twice\\* \\[2\\]." in md
+    bad = render.answer_markdown(make_answer(url="javascript:alert(1)"))
+    assert "](javascript" not in bad and "(javascript:alert(1))" in bad
+    conversation = render.conversation_markdown([answer, make_answer()])
+    assert conversation.startswith("# Conversation") and conversation.count("## ") == 2
+    assert "No questions asked yet" in render.conversation_markdown([])
+
+
+def test_ref_class_rejects_unknown_kinds() -> None:
+    assert render.ref_class(1, "p", 2) == "rag-ref rag-ref-1-p-2"
+    with pytest.raises(ValueError):
+        render.ref_class(1, "x", 2)
