@@ -1,12 +1,19 @@
 """Extractive answers: the best sentences of the retrieved passages, verbatim and cited.
 
-Every sentence of the top passages is scored against the question: its cosine to the
-question (from vectors stored at index time), the share of the question's content words
-it contains, and whether it holds the kind of thing the question asks for (a date for
-"when", a number for "how many", a name for "who"). The best sentence is the answer; a
-second joins when it scores close to the first and says something new. When even the
-best evidence is weak, the reply is `NOT_IN_SOURCES` and the passages are still listed.
-Headings, bylines and other non-sentences are never quoted. No text is generated.
+Every statement sentence of the top passages is scored against the question:
+- its cosine to the question (sentence vectors stored at index time) plus its
+  IDF-weighted share of the question's words (IDF over this query's sentences);
+- the same for the sentence before it, when that one matches the question better: an
+  answer often follows the sentence that sets it up (an interviewer's question, a quote's
+  speaker, "They will remain unstable" after "How do you see the prospects ...");
+- whether it holds what the question asks for (a date for "when", a number for "how
+  many", a name for "who"), and how well its passage ranked.
+The best sentence is the answer; more join while they score within `MORE_RATIO` of it,
+say something new, and the answer stays under `MAX_ANSWER_WORDS`. A sentence that
+depends on the one before (it opens with a pronoun or continues a quote) is quoted
+together with it. When even the best sentence is far from the question (cosine below
+`settings.abstain_below`), the reply is `NOT_IN_SOURCES` and the passages are still
+listed. Questions, headings and bylines are never quoted; no text is generated.
 """
 
 from __future__ import annotations
@@ -16,14 +23,20 @@ import time
 from dataclasses import dataclass
 
 from .clean import is_prose
-from .lexical import content_words, overlap
+from .lexical import content_words, idf_weights, overlap
 from .retrieve import Retrieved, Sentence, retrieve
 from .types import Answer, Citation, Passage
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
 ABSTAIN_NOTE = "The closest passages are listed below; judge them yourself."
-# A second sentence joins the answer only when it scores at least this share of the best.
-SECOND_SENTENCE_RATIO = 0.9
+# Weights and limits chosen on the SQuAD benchmark and the seed questions (BENCHMARKS.md).
+W_LEXICAL, W_CONTEXT, W_TYPED, W_PASSAGE = 0.4, 0.8, 0.1, 0.4
+MORE_RATIO = 0.8  # further sentences must score at least this share of the best
+MAX_ANSWER_WORDS = 60
+_DEPENDENT = re.compile(
+    r"^(?:[“\"‘]|(?:he|she|they|it|this|these|that|those|his|her|their)\b)", re.IGNORECASE
+)
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|stated|added|noted)\b", re.I)
 
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -49,22 +62,42 @@ class Scored:
     rank: int
     sentence: Sentence
     passage: Passage
+    previous: Sentence | None  # the sentence before, in the same passage
+
+
+def is_statement(text: str) -> bool:
+    """A sentence that can answer: prose, and not itself a question."""
+    return is_prose(text) and not text.rstrip("\"”’')»").endswith("?")
 
 
 def score_sentences(retrieved: Retrieved) -> list[Scored]:
     """Every quotable sentence of the retrieved passages, best first."""
-    q_words = content_words(retrieved.question)
-    wants = [pattern for asks, pattern in _WANTS if asks.search(retrieved.question)]
+    question, qv = retrieved.question, retrieved.query_vector
+    q_words = content_words(question)
+    every = [s for p in retrieved.passages for s in retrieved.sentences.get(p.rank, [])]
+    weights = idf_weights(q_words, [s.text for s in every] or [""])
+    wants = [pattern for asks, pattern in _WANTS if asks.search(question)]
+
+    def match(sentence: Sentence) -> float:
+        return float(sentence.vector @ qv) + W_LEXICAL * overlap(q_words, sentence.text, weights)
+
     scored = []
     for passage in retrieved.passages:
-        for sentence in retrieved.sentences.get(passage.rank, []):
-            if not is_prose(sentence.text):
+        sentences = retrieved.sentences.get(passage.rank, [])
+        for i, sentence in enumerate(sentences):
+            if not is_statement(sentence.text):
                 continue
-            cosine = float(sentence.vector @ retrieved.query_vector)
-            lexical = overlap(q_words, sentence.text)
-            typed = 1.0 if any(p.search(sentence.text) for p in wants) else 0.0
-            score = 0.6 * cosine + 0.3 * lexical + 0.1 * typed - 0.01 * (passage.rank - 1)
-            scored.append(Scored(score, passage.rank, sentence, passage))
+            previous = sentences[i - 1] if i else None
+            own = match(sentence)
+            context = match(previous) if previous else own
+            typed = any(p.search(sentence.text) for p in wants)
+            score = (
+                own
+                + W_CONTEXT * max(0.0, context - own)
+                + W_TYPED * typed
+                + W_PASSAGE * passage.score
+            )
+            scored.append(Scored(score, passage.rank, sentence, passage, previous))
     scored.sort(key=lambda s: -s.score)
     return scored
 
@@ -74,26 +107,43 @@ def compose(
 ) -> tuple[str, bool, list[Citation]]:
     """(answer text, abstained, citations) from the retrieved passages."""
     scored = score_sentences(retrieved)
-    if not scored or scored[0].score < abstain_below:
+    best_cosine = max(
+        (float(s.sentence.vector @ retrieved.query_vector) for s in scored), default=-1.0
+    )
+    if not scored or best_cosine < abstain_below:
         return NOT_IN_SOURCES, True, []
-    chosen = [scored[0]]
-    for candidate in scored[1:]:
-        if (
-            len(chosen) >= max_sentences
-            or candidate.score < SECOND_SENTENCE_RATIO * scored[0].score
-        ):
+    chosen: list[tuple[int, int, Scored]] = []  # (quote start, quote end, scored)
+    words = 0
+    for candidate in scored:
+        if len(chosen) >= max_sentences or candidate.score < MORE_RATIO * scored[0].score:
             break
-        if all(_distinct(candidate.sentence.text, c.sentence.text) for c in chosen):
-            chosen.append(candidate)
-    citations = []
-    parts = []
-    for n, item in enumerate(chosen, 1):
-        p, s = item.passage, item.sentence
+        start = _quote_start(candidate)
+        text = candidate.passage.text[
+            start - candidate.passage.start : candidate.sentence.end - candidate.passage.start
+        ]
+        if chosen and words + len(text.split()) > MAX_ANSWER_WORDS:
+            continue
+        if all(_distinct(text, c.sentence.text) and not (a <= start < b) for a, b, c in chosen):
+            chosen.append((start, candidate.sentence.end, candidate))
+            words += len(text.split())
+    citations, parts = [], []
+    for n, (start, end, item) in enumerate(chosen, 1):
+        p = item.passage
+        quote = p.text[start - p.start : end - p.start]
         citations.append(
-            Citation(n, p.doc_id, p.title, p.publisher, p.date, p.url, s.text, s.start, s.end)
+            Citation(n, p.doc_id, p.title, p.publisher, p.date, p.url, quote, start, end)
         )
-        parts.append(f"{s.text} [{n}]")
+        parts.append(f"{quote} [{n}]")
     return " ".join(parts), False, citations
+
+
+def _quote_start(item: Scored) -> int:
+    """Where the quote begins: the sentence, or the one before when it depends on it."""
+    s, prev = item.sentence, item.previous
+    needs_previous = bool(_DEPENDENT.match(s.text)) and not _ATTRIBUTION.search(s.text)
+    if prev is not None and needs_previous and is_statement(prev.text):
+        return prev.start
+    return s.start
 
 
 def _distinct(a: str, b: str) -> bool:

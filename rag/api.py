@@ -58,14 +58,18 @@ def answer(
     k: int | None = None,
     *,
     history: list[str] | None = None,
+    mode: str | None = None,
 ) -> Answer:
     """Answer one question from the index named by `settings` (defaults + RAG_* env).
 
     `history` lists the earlier questions of a conversation, oldest first; a follow-up
     ("When was that?") is then searched with the topic of the previous question, and
-    `Answer.searched` says what was actually searched.
+    `Answer.searched` says what was actually searched. `mode` ("extractive", "llm" or
+    "auto") overrides `settings.answer_mode`; in LLM mode every sentence is checked
+    against its citation and `Answer.mode` / `Answer.note` say what was actually done.
     """
     from .followup import contextualize
+    from .llm import resolve_mode
 
     settings = settings or Settings.load()
     k = settings.k if k is None else k
@@ -73,7 +77,12 @@ def answer(
     searched = contextualize(question, history) if history else question
     if len(searched) > MAX_QUESTION_CHARS:
         searched = question
-    result = answer_question(loaded(settings), searched, k)
+    if resolve_mode(settings, mode) == "llm":
+        from .llm import answer_with_llm
+
+        result = answer_with_llm(loaded(settings), searched, k, settings=settings)
+    else:
+        result = answer_question(loaded(settings), searched, k)
     result.question, result.searched = question, searched
     return result
 

@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
             sources=getattr(args, "sources", None),
             index=getattr(args, "index", None),
             k=getattr(args, "k", None),
+            **_llm_overrides(args),
         )
         return int(args.run(args, settings) or 0)
     except RagError as e:
@@ -63,6 +64,32 @@ def _parser() -> argparse.ArgumentParser:
             )
         p.add_argument("--index", type=Path, help="index folder (default ./index, RAG_INDEX)")
 
+    def llm(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("local LLM answers (docs/llm.md)")
+        g.add_argument(
+            "--mode",
+            choices=["auto", "extractive", "llm"],
+            help="answer mode (default auto: llm when a model or server is set; RAG_ANSWER_MODE)",
+        )
+        g.add_argument(
+            "--llm-model",
+            metavar="PATH.gguf",
+            help="GGUF file run in-process (needs the [llm] extra; RAG_LLM_MODEL)",
+        )
+        g.add_argument(
+            "--llm-url",
+            metavar="URL",
+            help="OpenAI-compatible server on this "
+            "machine, e.g. http://127.0.0.1:8080/v1 (RAG_LLM_URL)",
+        )
+        g.add_argument("--llm-name", metavar="M", help="model name for --llm-url (RAG_LLM_NAME)")
+        g.add_argument(
+            "--llm-allow-lan",
+            action="store_true",
+            default=None,
+            help="accept an --llm-url on a private-network host",
+        )
+
     p = command("index", _cmd_index, "Build or update the index from the sources folder.")
     paths(p)
     p.add_argument("--rebuild", action="store_true", help="discard the index and build anew")
@@ -72,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     paths(p)
     p.add_argument("-k", type=int, help="passages to retrieve (default 5, RAG_K)")
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+    llm(p)
 
     p = command("eval", _cmd_eval, "Answer a question file and print the metrics.")
     p.add_argument("questions", type=Path, help="JSON Lines question file")
@@ -79,12 +107,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, help="passages to retrieve (default 5, RAG_K)")
     p.add_argument("--out", type=Path, help="write one answer object per question here")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    llm(p)
 
     p = command("serve", _cmd_serve, "Start the chat web app (builds the index first if needed).")
     paths(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    llm(p)
+
+    p = command("bench", _cmd_bench, "Measure build, query, memory and cold start (BENCHMARKS.md).")
+    from .bench import add_arguments
+
+    add_arguments(p)
     return parser
+
+
+def _llm_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings named by the local-LLM flags (absent flags fall through to RAG_*)."""
+    names = {"mode": "answer_mode", "llm_model": "llm_model", "llm_url": "llm_url"}
+    names |= {"llm_name": "llm_name", "llm_allow_lan": "llm_allow_lan"}
+    return {setting: getattr(args, flag, None) for flag, setting in names.items()}
 
 
 def _ensure_index(settings: Settings) -> None:
@@ -117,7 +159,14 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
+    if result.note:
+        print(f"note: {result.note}", file=sys.stderr)
     print(result.answer)
+    unsupported = [s["text"] for s in result.sentences or [] if not s["supported"]]
+    if unsupported:
+        print("\nNot supported by the cited sources (check before trusting):")
+        for text in unsupported:
+            print(f"  ✗ {text}")
     if result.abstained:
         from .answer import ABSTAIN_NOTE
 
@@ -143,7 +192,10 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     questions = load_questions(args.questions)
     _ensure_index(settings)
-    records, metrics = evaluate(loaded(settings), questions, settings.k)
+    from .llm import resolve_mode
+
+    mode = resolve_mode(settings)
+    records, metrics = evaluate(loaded(settings), questions, settings.k, mode=mode)
     if args.out:
         with args.out.open("w", encoding="utf-8") as f:
             for record in records:
@@ -159,6 +211,12 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise RagError(f"The web app cannot start: {e}. Install it with: pip install -e .") from e
     serve(settings, host=args.host, port=args.port)
     return 0
+
+
+def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from .bench import command
+
+    return command(args)
 
 
 if __name__ == "__main__":

@@ -51,8 +51,14 @@ def register_encoder(name: str, factory: Callable[[], Encoder]) -> None:
         _LOADED.pop(name, None)
 
 
-def get_encoder(name: str) -> Encoder:
-    """The encoder for `name`: a registered name or a sentence-transformers folder."""
+def get_encoder(name: str, backend: str = "torch") -> Encoder:
+    """The encoder for `name`: a registered name or a sentence-transformers folder.
+
+    `backend` "onnx" or "onnx-int8" runs the same model through ONNX Runtime instead of
+    PyTorch (see `OnnxEncoder`); it needs the optional `onnx` extra.
+    """
+    if backend != "torch":
+        return _onnx_encoder(name, backend)
     with _LOCK:
         if name not in _LOADED:
             factory = _FACTORIES.get(name)
@@ -125,6 +131,143 @@ class SentenceTransformerEncoder:
             tokenizer.no_padding()
             self._tokenizer = tokenizer
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def _onnx_encoder(name: str, backend: str) -> Encoder:
+    if backend not in BACKENDS:
+        raise ModelError(f"Unknown embed_backend {backend!r}: use one of {', '.join(BACKENDS)}.")
+    key = f"{name}#{backend}"
+    base = get_encoder(name)
+    with _LOCK:
+        if key not in _LOADED:
+            if not isinstance(base, SentenceTransformerEncoder):
+                raise ModelError(f"embed_backend {backend} needs a sentence-transformers model.")
+            _LOADED[key] = OnnxEncoder(base, quantized=backend == "onnx-int8")
+        return _LOADED[key]
+
+
+class OnnxEncoder:
+    """A sentence-transformers BERT model run by ONNX Runtime: same tokenizer, mean pooling
+    and normalization as the PyTorch path, so vectors agree to ~1e-6 (fp32) or ~1e-2
+    (dynamic int8 weights).
+
+    The ONNX file is exported once from the local model folder with `torch.onnx` (and
+    quantized with `onnxruntime.quantization` for int8) into `RAG_ONNX_CACHE` (default
+    ~/.cache/rag/onnx); nothing is downloaded. Mean pooling assumes the model's pooling is
+    "mean" (true of all-MiniLM-L6-v2); other poolings are refused.
+    """
+
+    def __init__(self, base: SentenceTransformerEncoder, quantized: bool = False) -> None:
+        pooling = base.path / "1_Pooling" / "config.json"
+        if pooling.exists() and not json.loads(pooling.read_text()).get(
+            "pooling_mode_mean_tokens", False
+        ):
+            raise ModelError(f"{base.path}: the ONNX backend supports mean pooling only.")
+        self.base, self.quantized = base, quantized
+        # int8 vectors drift from the model's (cosine ~0.95): a different name, so an index
+        # built with one is refused by the other (the manifest records the model name).
+        self.name = base.name + ("+onnx-int8" if quantized else "")
+        self.dim, self.max_pieces = base.dim, base.max_pieces
+        self.count_pieces = base.count_pieces
+        self._session = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def model_file(self) -> Path:
+        cache = Path(os.environ.get("RAG_ONNX_CACHE") or Path.home() / ".cache" / "rag" / "onnx")
+        folder = cache / self.base.path.name
+        fp32 = folder / "model.onnx"
+        if not fp32.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            self._export(fp32)
+        if not self.quantized:
+            return fp32
+        int8 = folder / "model_qint8.onnx"
+        if not int8.exists():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = int8.with_suffix(".tmp.onnx")
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+            os.replace(tmp, int8)
+        return int8
+
+    def _export(self, target: Path) -> None:
+        import torch
+
+        model = self.base._load()[0].auto_model.eval()
+
+        class Wrapped(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+                return self.model(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                ).last_hidden_state
+
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
+        tmp = target.with_suffix(".tmp.onnx")
+        with torch.no_grad():
+            torch.onnx.export(
+                Wrapped(),
+                example,
+                str(tmp),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes={n: {0: "batch", 1: "pieces"} for n in [*names, "last_hidden_state"]},
+                opset_version=17,
+                dynamo=False,
+            )
+        os.replace(tmp, target)
+
+    def _load(self):
+        with self._lock:
+            if self._session is None:
+                try:
+                    import onnxruntime as ort
+                    from tokenizers import Tokenizer
+                except ImportError as e:
+                    raise ModelError(
+                        f"embed_backend onnx needs onnxruntime: pip install -e .[onnx] ({e})"
+                    ) from e
+                options = ort.SessionOptions()
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                self._session = ort.InferenceSession(
+                    str(self.model_file()), options, providers=["CPUExecutionProvider"]
+                )
+                tokenizer = Tokenizer.from_file(str(self.base.path / "tokenizer.json"))
+                tokenizer.enable_truncation(self.max_pieces + 2)
+                tokenizer.enable_padding()
+                self._tokenizer = tokenizer
+            return self._session, self._tokenizer
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        session, tokenizer = self._load()
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            encoded = tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
+            mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = session.run(None, feeds)[0]
+            m = mask[..., None].astype(np.float32)
+            pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            out[rows] = pooled
+        return out
 
 
 def _bundled_minilm() -> Encoder:

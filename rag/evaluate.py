@@ -68,12 +68,18 @@ def load_questions(path: Path) -> list[Question]:
 
 
 def evaluate(
-    index: LoadedIndex, questions: list[Question], k: int
+    index: LoadedIndex, questions: list[Question], k: int, *, mode: str = "extractive"
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Answer every question (`mode` "llm": with the local model of `index.settings`)."""
     records = []
     doc_text: dict[str, str] = {}
     for q in questions:
-        result = answer_question(index, q.question, k, depth=MRR_DEPTH)
+        if mode == "llm":
+            from .llm import answer_with_llm
+
+            result = answer_with_llm(index, q.question, k, depth=MRR_DEPTH)
+        else:
+            result = answer_question(index, q.question, k, depth=MRR_DEPTH)
         record = result.to_json()
         record["id"] = q.id
         evidence = [normalize_for_match(e) for e in q.evidence]
@@ -134,6 +140,28 @@ def metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
         "answer_words": statistics.median(words) if words else 0,
         "latency_p50_ms": round(_percentile(latency, 50), 1),
         "latency_p95_ms": round(_percentile(latency, 95), 1),
+        **_llm_metrics(records),
+    }
+
+
+def _llm_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """For LLM-mode runs: how often the model's answer was kept, how grounded, how fast.
+
+    `grounded` is the mean share of supported sentences over the answers the model wrote
+    (not abstentions); an answer with none supported counts 0 and falls back to extractive.
+    """
+    ran = [r["llm"] for r in records if r.get("llm")]
+    if not ran:
+        return {}
+    checked = [x["grounded"] for x in ran if x.get("grounded") is not None]
+    seconds = sum(x["tokens"] / x["tokens_per_s"] for x in ran if x.get("tokens_per_s"))
+    return {
+        "llm_model": ran[0].get("model", ""),
+        "llm_answers": sum(1 for r in records if r.get("mode") == "llm"),
+        "llm_fallbacks": sum(1 for r in records if r.get("llm") and r.get("mode") != "llm"),
+        "llm_unavailable": sum(1 for r in records if not r.get("llm")),
+        "grounded": round(statistics.mean(checked), 3) if checked else 0.0,
+        "tokens_per_s": round(sum(x["tokens"] for x in ran) / seconds, 1) if seconds else 0.0,
     }
 
 
@@ -163,5 +191,15 @@ def format_metrics(m: dict[str, Any]) -> str:
         ("answer words (median)", str(m["answer_words"])),
         ("latency p50 / p95 ms", f"{m['latency_p50_ms']} / {m['latency_p95_ms']}"),
     ]
+    if "llm_model" in m:
+        rows += [
+            ("LLM model", m["llm_model"]),
+            (
+                "LLM answers / fallbacks / down",
+                f"{m['llm_answers']} / {m['llm_fallbacks']} / {m['llm_unavailable']}",
+            ),
+            ("grounded (mean share)", f"{m['grounded']:.3f}"),
+            ("tokens per second", f"{m['tokens_per_s']}"),
+        ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import threading
 import time
@@ -40,7 +41,7 @@ from .readers import list_sources, read_source
 from .sentences import split_sentences
 from .settings import Settings
 from .store import FileRecord, Store
-from .vectors import FlatVectors
+from .vectors import FlatVectors, Vectors, fit, load_vectors
 
 FORMAT_VERSION = 1
 # Bump when cleaning, splitting or chunking change what an index holds.
@@ -122,7 +123,7 @@ def build_index(
 ) -> IndexReport:
     """Bring the index in `settings.index` up to date with `settings.sources`."""
     started = time.perf_counter()
-    encoder = get_encoder(settings.model)
+    encoder = get_encoder(settings.model, settings.embed_backend)
     shape = fingerprint(settings, encoder)
     index_dir = settings.index
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -160,8 +161,8 @@ def build_index(
                 shutil.copy2(current / DB_FILE, work / DB_FILE)
             store = Store(work / DB_FILE, readonly=False)
             vectors = (
-                FlatVectors.load(current / VECTORS_FILE)
-                if current is not None
+                load_vectors(current / VECTORS_FILE, **_vectors_meta(manifest))
+                if current is not None and manifest is not None
                 else FlatVectors(encoder.dim)
             )
             for source in removed:
@@ -184,10 +185,19 @@ def build_index(
                     f"Internal error: {vectors.ntotal} vectors for {counts['chunks']} chunks; "
                     "the previous index is unchanged."
                 )
+            # Exact below settings.ann_threshold chunks, IVF-SQ8 from there (rag/vectors.py).
+            vectors = fit(vectors, settings.ann_threshold, settings.ann_nprobe or None)
             vectors.save(work / VECTORS_FILE)
-            _publish(index_dir, work, new_gen, shape, counts, vectors.kind)
-        except BaseException:
+            _publish(index_dir, work, new_gen, shape, counts, vectors.kind, vectors.params)
+        except BaseException as e:
             shutil.rmtree(work, ignore_errors=True)  # the published generation is untouched
+            _drop_unpublished(index_dir, new_gen)
+            if isinstance(e, (OSError, sqlite3.Error)):  # e.g. disk full: say so, not a trace
+                raise RagError(
+                    f"Could not write the new index in {index_dir} ({e}); the previous index "
+                    "is unchanged. Free some space (or fix the folder's permissions) and run "
+                    "rag index again."
+                ) from e
             raise
         # Keep the generation just replaced: an app may still be reading it. Older go.
         for old in index_dir.glob("gen-*"):
@@ -208,6 +218,15 @@ def _remove_leftovers(index_dir: Path) -> None:
     """Delete half-built generations that a killed run left behind (we hold the lock)."""
     for tmp in index_dir.glob(".gen-*.tmp"):
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _drop_unpublished(index_dir: Path, generation: str) -> None:
+    """Delete `generation` if a failed run renamed it into place but never published it."""
+    with contextlib.suppress(Exception):
+        manifest = read_manifest(index_dir)
+        if manifest is None or manifest.get("generation") != generation:
+            shutil.rmtree(index_dir / generation, ignore_errors=True)
+        (index_dir / f".{MANIFEST}.tmp").unlink(missing_ok=True)
 
 
 def _known_files(generation: Path | None) -> dict[str, FileRecord]:
@@ -250,7 +269,7 @@ def _plan(
 
 def _apply(
     store: Store,
-    vectors: FlatVectors,
+    vectors: Vectors,
     encoder: Encoder,
     settings: Settings,
     plan: _Plan,
@@ -334,27 +353,38 @@ def _sentence_of(
 
 def _embed(
     store: Store,
-    vectors: FlatVectors,
+    vectors: Vectors,
     encoder: Encoder,
     settings: Settings,
     chunks: list[tuple[int, str]],
     sentences: list[tuple[int, str]],
     progress: Progress | None,
 ) -> None:
-    """Embed chunks (into FAISS) and sentences (into SQLite) in batches, with progress."""
-    total = len(chunks) + len(sentences)
+    """Embed chunks (into FAISS) and sentences (into SQLite) in batches, with progress.
+
+    Chunks and sentences are embedded together, longest first, so that each batch holds
+    texts of about one length and the model pads (wastes) little; each slice's vectors go
+    to their own sink (FAISS for chunks, SQLite for sentences).
+    """
+    items = [(len(t), 0, i, t) for i, t in chunks] + [(len(t), 1, i, t) for i, t in sentences]
+    items.sort(key=lambda item: -item[0])
+    total = len(items)
     step = max(settings.batch_size * 4, 1)
     done = 0
     bar = _progress_bar(total, settings) if total else None
-    for items, sink in ((chunks, vectors.add), (sentences, store.set_sentence_vectors)):
-        for i in range(0, len(items), step):
-            batch = items[i : i + step]
-            sink([b[0] for b in batch], encoder.encode([b[1] for b in batch], settings.batch_size))
-            done += len(batch)
-            if bar is not None:
-                bar.update(len(batch))
-            if progress:
-                progress(done, total, "embedding")
+    sinks = (vectors.add, store.set_sentence_vectors)
+    for i in range(0, total, step):
+        batch = items[i : i + step]
+        encoded = encoder.encode([b[3] for b in batch], settings.batch_size)
+        for kind, sink in enumerate(sinks):
+            rows = [n for n, b in enumerate(batch) if b[1] == kind]
+            if rows:
+                sink([batch[n][2] for n in rows], encoded[rows])
+        done += len(batch)
+        if bar is not None:
+            bar.update(len(batch))
+        if progress:
+            progress(done, total, "embedding")
     if bar is not None:
         bar.close()
 
@@ -367,6 +397,12 @@ def _progress_bar(total: int, settings: Settings):
     except ImportError:
         return None
     return tqdm(total=total, desc="embedding", unit="text", file=sys.stderr)
+
+
+def _vectors_meta(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The vector index's kind and parameters as the manifest records them."""
+    meta = manifest.get("vectors") or {}
+    return {"kind": meta.get("kind", "flat"), "params": meta.get("params") or {}}
 
 
 def _next_generation(index_dir: Path) -> str:
@@ -397,6 +433,7 @@ def _publish(
     shape: dict[str, Any],
     counts: dict[str, int],
     vectors_kind: str,
+    vectors_params: dict[str, Any] | None = None,
 ) -> None:
     files = {}
     for name in (DB_FILE, VECTORS_FILE):
@@ -409,7 +446,7 @@ def _publish(
         "format": FORMAT_VERSION,
         "generation": generation,
         "shape": shape,
-        "vectors": {"kind": vectors_kind},
+        "vectors": {"kind": vectors_kind, "params": vectors_params or {}},
         "counts": counts,
         "files": files,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -460,7 +497,7 @@ class LoadedIndex:
                 f"The index in {index_dir} has format {manifest.get('format')}, this version "
                 f"reads format {FORMAT_VERSION}. Rebuild it with: rag index --rebuild"
             )
-        self.encoder = get_encoder(settings.model)
+        self.encoder = get_encoder(settings.model, settings.embed_backend)
         check_compatible(manifest, fingerprint(settings, self.encoder), index_dir)
         generation = index_dir / manifest["generation"]
         for name, meta in manifest["files"].items():
@@ -473,7 +510,9 @@ class LoadedIndex:
         self.manifest = manifest
         self.settings = settings
         self.store = Store(generation / DB_FILE, readonly=True)
-        self.vectors = FlatVectors.load(generation / VECTORS_FILE)
+        self.vectors = load_vectors(generation / VECTORS_FILE, **_vectors_meta(manifest))
+        if settings.ann_nprobe and self.vectors.kind != "flat":
+            self.vectors.index.nprobe = settings.ann_nprobe  # type: ignore[attr-defined]
         chunks = self.store.count("chunks")
         if self.vectors.ntotal != chunks or chunks != manifest["counts"]["chunks"]:
             raise IndexCorruptError(

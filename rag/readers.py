@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 SUPPORTED: tuple[str, ...] = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 SIDECAR_SUFFIX = ".meta.yaml"
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_LINE_CHARS = 200_000  # longer lines are not prose (see _without_huge_lines)
 PDF_TIMEOUT_S = 60
 PDF_MAX_MEMORY = 1024**3  # address-space limit of the PDF child process, bytes
 
@@ -158,9 +159,28 @@ def read_source(path: Path, root: Path) -> tuple[list[Document], list[str]]:
             docs = [Document(doc_id=rel, source=rel, text=_nonblank(_decode(data, rel), rel))]
         else:
             docs = [_read_markdown(_decode(data, rel), rel)]
+    docs = _without_huge_lines(docs, rel, warnings)
     for doc in docs:
         _apply_meta(doc, sidecar)
     return docs, warnings
+
+
+def _without_huge_lines(docs: list[Document], rel: str, warnings: list[str]) -> list[Document]:
+    """Refuse text with a line over MAX_LINE_CHARS: no article has one, and cutting such a
+    line into chunks costs minutes (a 50 MB one-line file would stall the whole run)."""
+    kept = []
+    for doc in docs:
+        longest = max(map(len, doc.text.splitlines()), default=0)
+        if longest <= MAX_LINE_CHARS:
+            kept.append(doc)
+            continue
+        reason = f"a line of {longest:,} characters (limit {MAX_LINE_CHARS:,}): not article text"
+        if len(docs) == 1:
+            raise SourceError(rel, reason)
+        warnings.append(f"{doc.doc_id}: skipped, {reason}")
+    if not kept:
+        raise SourceError(rel, f"no documents left: {reason}")
+    return kept
 
 
 def _read_markdown(text: str, rel: str) -> Document:
@@ -515,7 +535,9 @@ def _read_pdf(path: Path, rel: str, warnings: list[str]) -> Document:
         chunks.append(page_text)
         offset += len(page_text)
     if not chunks:
-        raise SourceError(rel, "PDF has no extractable text (scanned?)")
+        failed = result.get("warnings", [])  # e.g. a page whose stream inflates too far
+        why = f"; {' '.join(str(failed[0]).split())[:300]}" if failed else ""
+        raise SourceError(rel, f"PDF has no extractable text (scanned?{why})")
     warnings.extend(result.get("warnings", []))
     doc = Document(doc_id=rel, source=rel, text="\n\n".join(chunks), pages=pages)
     _apply_meta(doc, result.get("meta", {}))
@@ -808,6 +830,7 @@ def _size(n: int) -> str:
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_LINE_CHARS",
     "PDF_MAX_MEMORY",
     "PDF_TIMEOUT_S",
     "SIDECAR_SUFFIX",

@@ -47,11 +47,43 @@ class Settings:
     batch_size: int = _opt(64, "Texts per embedding batch.")
     candidates: int = _opt(40, "Candidates each retriever (dense, BM25) proposes before fusion.")
     per_doc: int = _opt(2, "Most passages one document may hold among the top k.")
-    answer_sentences: int = _opt(2, "Most sentences in an extractive answer.")
+    answer_sentences: int = _opt(4, "Most sentences in an extractive answer.")
     abstain_below: float = _opt(
-        0.35, "Abstain when the best evidence sentence scores below this (0..1)."
+        0.40,
+        "Abstain when no retrieved sentence reaches this cosine to the question (0..1).",
     )
     progress: bool = _opt(True, "Show a progress bar while indexing (only on a terminal).")
+    answer_mode: str = _opt(
+        "auto",
+        "Answer mode: extractive (quoted sentences), llm (a local model, every sentence "
+        "checked against its citation), or auto (llm when llm_model or llm_url is set).",
+    )
+    llm_model: str = _opt(
+        "", "Local LLM: path of a GGUF file run in-process (needs the [llm] extra)."
+    )
+    llm_url: str = _opt(
+        "",
+        "Local LLM: base URL of an OpenAI-compatible server on this machine, e.g. "
+        "http://127.0.0.1:8080/v1 (llm_model wins when both are set).",
+    )
+    llm_name: str = _opt("", "Local LLM: model name sent to the llm_url server.")
+    llm_allow_lan: bool = _opt(
+        False, "Allow an llm_url on a private-network host (never a public one)."
+    )
+    llm_context: int = _opt(4096, "Local LLM: context window in tokens (0: the GGUF file's own).")
+    llm_max_tokens: int = _opt(256, "Local LLM: most tokens in a generated answer.")
+    llm_threads: int = _opt(0, "Local LLM: CPU threads for the in-process model (0: half the cores).")
+    llm_timeout: float = _opt(120.0, "Local LLM: seconds to wait for the llm_url server.")
+    ann_threshold: int = _opt(
+        200_000,
+        "Chunks from which the vector index is approximate (IVF-SQ8) instead of exact.",
+    )
+    ann_nprobe: int = _opt(0, "Inverted lists an IVF-SQ8 index searches (0: about 3% of them).")
+    embed_backend: str = _opt(
+        "torch",
+        "Embedding runtime: torch, onnx (ONNX Runtime, same vectors; pip install -e .[onnx]) "
+        "or onnx-int8 (int8 weights: vectors drift, an index must be rebuilt).",
+    )
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -98,6 +130,22 @@ class Settings:
             ("per_doc", 1 <= self.per_doc <= MAX_K, f"must be between 1 and {MAX_K}"),
             ("answer_sentences", 1 <= self.answer_sentences <= 10, "must be between 1 and 10"),
             ("abstain_below", 0.0 <= self.abstain_below <= 1.0, "must be between 0 and 1"),
+            (
+                "answer_mode",
+                self.answer_mode in ("auto", "extractive", "llm"),
+                "must be auto, extractive or llm",
+            ),
+            ("llm_context", 0 <= self.llm_context <= 1_048_576, "must be 0 or a token count"),
+            ("llm_max_tokens", 1 <= self.llm_max_tokens <= 8192, "must be between 1 and 8192"),
+            ("llm_threads", 0 <= self.llm_threads <= 256, "must be between 0 and 256"),
+            ("llm_timeout", 0 < self.llm_timeout <= 3600, "must be between 0 and 3600"),
+            ("ann_threshold", self.ann_threshold >= 1, "must be at least 1"),
+            ("ann_nprobe", 0 <= self.ann_nprobe <= 65536, "must be between 0 and 65536"),
+            (
+                "embed_backend",
+                self.embed_backend in ("torch", "onnx", "onnx-int8"),
+                "must be torch, onnx or onnx-int8",
+            ),
         ]
         for name, ok, why in checks:
             if not ok:

@@ -130,9 +130,16 @@ class Answer:
     passages: list[Passage]
     timings_ms: dict[str, float]
     searched: str = ""
+    # How the answer was made: "extractive" or "llm" (a local model, sentences checked).
+    mode: str = "extractive"
+    # LLM mode: one {"text", "supported", "citations": [n], ...} per answer sentence.
+    sentences: list[dict[str, Any]] | None = None
+    grounded: float | None = None  # LLM mode: share of sentences supported (0..1)
+    note: str = ""  # why the answer is not what was asked for (e.g. the LLM fell back)
+    llm: dict[str, Any] | None = None  # model, tokens, tokens_per_s, ... when one ran
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
@@ -140,4 +147,10 @@ class Answer:
             "passages": [p.to_json() for p in self.passages],
             "timings_ms": self.timings_ms,
             "searched": self.searched or self.question,
+            "mode": self.mode,
         }
+        optional = {"sentences": self.sentences, "grounded": self.grounded, "llm": self.llm}
+        data.update({key: value for key, value in optional.items() if value is not None})
+        if self.note:
+            data["note"] = self.note
+        return data

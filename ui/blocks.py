@@ -41,7 +41,8 @@ EXAMPLES = [
     "What fuel could Afghanistan help Russia move toward Southeast Asia?",
     "Who won the 2022 FIFA World Cup?",
 ]
-MODES = ["extractive"]
+MODES = ["extractive"]  # "llm" joins when a local model or server is configured
+MODE_LABELS = {"extractive": "Extractive (quoted sentences)", "llm": "Local LLM (checked)"}
 
 
 def _messages(turns: list[Json]) -> list[Json]:
@@ -87,6 +88,10 @@ def _same_file(source: str, name: str) -> bool:
 def build_blocks(settings: Settings) -> gr.Blocks:
     """The Gradio Blocks: Chat, Library and Settings tabs and the "ask" API endpoint."""
 
+    from rag.llm import llm_configured, resolve_mode
+
+    modes = [*MODES, "llm"] if llm_configured(settings) else list(MODES)
+
     def chat_turn(
         question: str, turns: list[Json], k: float, show_scores: bool, mode: str
     ) -> Iterator[tuple[Any, ...]]:
@@ -103,9 +108,9 @@ def build_blocks(settings: Settings) -> gr.Blocks:
         ]
         yield shown, "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
-            if mode not in MODES:
-                raise RagError(f"Answer mode {mode!r} is not available yet.")
-            answer = rag.answer(question, settings, k=int(k), history=history).to_json()
+            if mode not in modes:
+                raise RagError(f"Answer mode {mode!r} is not available.")
+            answer = rag.answer(question, settings, k=int(k), history=history, mode=mode).to_json()
         except Exception as e:  # a RagError says what to do; anything else is our bug
             if not isinstance(e, RagError):
                 log.exception("answering %r failed", question)
@@ -271,10 +276,19 @@ def build_blocks(settings: Settings) -> gr.Blocks:
         rows = [(s, False, f"skipped: {r}") for s, r in report.skipped]
         return render.file_report(rows, str(report)), *library(query)
 
-    def ask_api(question: str, k: int = settings.k, history: list[str] | None = None) -> Json:
-        """Answer one question; returns the answer object of `rag ask --json` (CONTRACT.md)."""
+    def ask_api(
+        question: str,
+        k: int = settings.k,
+        history: list[str] | None = None,
+        mode: str | None = None,
+    ) -> Json:
+        """Answer one question; returns the answer object of `rag ask --json` (CONTRACT.md).
+
+        `mode` ("extractive", "llm", "auto"; default the app's setting) picks the answerer."""
         try:
-            return rag.answer(question, settings, k=int(k), history=history or None).to_json()
+            return rag.answer(
+                question, settings, k=int(k), history=history or None, mode=mode or None
+            ).to_json()
         except RagError as e:
             raise gr.Error(str(e), print_exception=False) from None
 
@@ -383,12 +397,18 @@ def build_blocks(settings: Settings) -> gr.Blocks:
                     label="Passages per answer (k)",
                 )
                 mode = gr.Radio(
-                    MODES,
-                    value=MODES[0],
+                    [(MODE_LABELS[m], m) for m in modes],
+                    value=resolve_mode(settings),
                     label="Answer mode",
                     elem_id="rag-mode",
-                    info="Extractive: the answer is quoted sentences, never "
-                    "generated text. A local-LLM mode will join later.",
+                    info="Extractive: the answer is quoted sentences, never generated text. "
+                    + (
+                        "Local LLM: the local model writes the answer and every sentence is "
+                        "checked against the passage it cites; unsupported ones are flagged ⚠."
+                        if "llm" in modes
+                        else "Start the app with a local model (--llm-model or --llm-url) "
+                        "to add the local-LLM mode."
+                    ),
                 )
                 show_scores = gr.Checkbox(
                     False, label="Show retrieval scores", elem_id="rag-scores"

@@ -152,7 +152,12 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
         return "".join(parts)
     numbers = {int(c["n"]) for c in answer.get("citations", [])}
     text = partial if partial is not None else answer.get("answer", "")
-    parts.append(f'<div class="rag-text">{_with_markers(text, turn, numbers)}</div>')
+    if partial is None and answer.get("note"):
+        parts.append(f'<div class="rag-note">{esc(answer["note"])}</div>')
+    body = _with_markers(text, turn, numbers)
+    if partial is None and answer.get("sentences"):
+        body = " ".join(_checked_sentence(s, turn, numbers) for s in answer["sentences"])
+    parts.append(f'<div class="rag-text">{body}</div>')
     if partial is None and answer.get("citations"):
         parts.append('<ol class="rag-srclist">')
         for c in answer["citations"]:
@@ -166,6 +171,21 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
         parts.append("</ol>")
     parts.append("</div>")
     return "".join(parts)
+
+
+UNSUPPORTED_LABEL = "not supported by its cited source"
+
+
+def _checked_sentence(sentence: Json, turn: int, numbers: set[int]) -> str:
+    """One sentence of a local-LLM answer; an unsupported one is flagged in plain sight."""
+    markers = "".join(f" [{int(n)}]" for n in sentence.get("citations", []))
+    body = _with_markers(str(sentence.get("text", "")) + markers, turn, numbers)
+    if sentence.get("supported", True):
+        return body
+    return (
+        f'<span class="rag-unsupported" title="{UNSUPPORTED_LABEL}">⚠ <em>{body}</em> '
+        f"<small>({UNSUPPORTED_LABEL})</small></span>"
+    )
 
 
 def _closest_list(answer: Json, turn: int) -> str:
@@ -424,7 +444,18 @@ def answer_markdown(answer: Json) -> str:
                 head = _md_source(p, f"({int(p['rank'])})")
                 lines += [head, "", _md_quote(p.get("text", "")), ""]
         return "\n".join(lines).rstrip() + "\n"
-    lines += [md_escape(answer.get("answer", "")), ""]
+    if answer.get("note"):
+        lines += [f"*Note:* {md_escape(answer['note'])}", ""]
+    if answer.get("sentences"):
+        shown = [
+            md_escape(x.get("text", ""))
+            + "".join(f" \\[{int(n)}\\]" for n in x.get("citations", []))
+            + ("" if x.get("supported", True) else f" ⚠ *({UNSUPPORTED_LABEL})*")
+            for x in answer["sentences"]
+        ]
+        lines += [" ".join(shown), ""]
+    else:
+        lines += [md_escape(answer.get("answer", "")), ""]
     if answer.get("citations"):
         lines += ["Sources:", ""]
         for c in answer["citations"]:

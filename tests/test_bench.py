@@ -1,0 +1,93 @@
+"""Smoke tests for `rag bench`: the help text, the corpus synthesizer, the scaled index, and
+a tiny `--quick` run with the fake encoder (in-process). No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from conftest import SEED_SOURCES, run_cli
+from fakes import FAKE_MODEL, FakeEncoder
+
+from rag import Settings
+from rag.bench import Perturber, main, scaled_index, synthesize
+from rag.index import build_index, open_index
+
+
+def test_bench_help(tmp_path: Path) -> None:
+    done = run_cli("bench", "--help", cwd=tmp_path, timeout=60)
+    assert done.returncode == 0
+    for flag in ("--sizes", "--json", "--quick", "--txtai-python"):
+        assert flag in done.stdout
+
+
+def test_perturber_keeps_offsets() -> None:
+    text = "The Broncos defeated the Panthers 24-10 on February 7, 2016 in Santa Clara."
+    out = Perturber([text, "Dolphins Warriors Carolina Denver"], share=1.0)(text, random.Random(0))
+    assert len(out) == len(text) and out != text
+
+
+def test_synthesized_corpus_indexes(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
+    sources = tmp_path / "sources"
+    synthesize([SEED_SOURCES], 12, sources)
+    assert len(list(sources.glob("*.txt"))) == 12
+    settings = Settings.load(
+        env={}, sources=sources, index=tmp_path / "index", model=FAKE_MODEL, progress=False
+    )
+    report = build_index(settings)
+    assert report.added == 12
+    base_chunks = report.chunks
+    for size in (max(1, base_chunks - 3), base_chunks * 3 + 1):
+        info = scaled_index(settings, size, tmp_path / f"scaled-{size}")
+        assert info["chunks"] == size
+        idx = open_index(settings.with_(index=tmp_path / f"scaled-{size}"))
+        assert idx.vectors.ntotal == idx.store.count("chunks") == size
+        hits = idx.store.bm25("Taliban court", 5)
+        assert hits
+        idx.close()
+
+
+def test_bench_quick_json(tmp_path: Path, fake_encoder: FakeEncoder, capsys) -> None:
+    code = main(
+        [
+            "--quick",
+            "--json",
+            "--quiet",
+            "--model",
+            FAKE_MODEL,
+            "--work",
+            str(tmp_path / "w"),
+            "--corpus",
+            str(SEED_SOURCES),
+            "--ann-threshold",
+            "250",
+        ]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["index_build"]["chunks"] > 0
+    assert result["encode_raw"]["chunks_per_s"] > 0
+    assert result["noop_reindex"]["documents"] == 30
+    assert "changed" not in result["noop_reindex"]
+    sizes = {q["chunks"]: q for q in result["query"]}
+    assert set(sizes) == {100, 300}
+    assert sizes[100]["vectors"]["kind"] == "flat"
+    assert sizes[300]["vectors"]["kind"] == "ivf_sq8"
+    for q in result["query"]:
+        assert q["p50_ms"] > 0 and 0.0 <= q["recall_at_10"] <= 1.0
+        assert q["noop_reindex"]["documents"] == q["documents"]
+        assert "changed" not in q["noop_reindex"]
+
+
+def test_embed_backend_setting_is_checked(fake_encoder: FakeEncoder) -> None:
+    import pytest
+
+    from rag.embed import get_encoder
+    from rag.errors import ModelError, SettingsError
+
+    assert Settings.load(env={}).embed_backend == "torch"
+    with pytest.raises(SettingsError):
+        Settings.load(env={}, embed_backend="tensorrt")
+    with pytest.raises(ModelError):  # ONNX needs a sentence-transformers model folder
+        get_encoder(FAKE_MODEL, "onnx")
