@@ -789,7 +789,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_SIZES}; the full run: 1000,10000,100000,1000000)",
     )
     p.add_argument(
-        "--docs", type=int, default=1000, help="synthesized documents to index (default 1000)"
+        "--docs", type=int, default=300, help="synthesized documents to index (default 300)"
     )
     p.add_argument("--queries", type=int, default=200, help="questions per size (default 200)")
     p.add_argument(

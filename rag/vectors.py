@@ -16,8 +16,8 @@ Two backends share one interface (`add`, `remove`, `search`, `reconstruct`, `sav
 the kind or the IVF's list count no longer fits; `load_vectors(path, kind, params)` reads
 a saved index and refuses one whose kind or parameters differ from what the manifest
 records. Files are written where the caller says; atomicity and checksums are the index
-builder's job. No HNSW: FAISS cannot delete from it, and IVF-SQ8 meets the latency,
-recall and memory targets at 10^6 vectors (BENCHMARKS.md).
+builder's job. No HNSW: FAISS cannot delete from it, and at 10^6 vectors IVF-SQ8
+searches in ~2 ms CPU with recall@10 0.98 in 411 MB (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -292,11 +292,6 @@ def fit(vectors: Vectors, threshold: int, nprobe: int | None = None) -> Vectors:
     for i in range(0, n, step):
         ivf.add(ids[i : i + step].tolist(), data[i : i + step])
     return ivf
-
-
-def new_vectors(dim: int) -> FlatVectors:
-    """An empty index; `fit` picks the backend once the size is known."""
-    return FlatVectors(dim)
 
 
 BACKENDS: dict[str, Any] = {FlatVectors.kind: FlatVectors, IVFSQVectors.kind: IVFSQVectors}
