@@ -7,8 +7,11 @@ so a long-running app always answers from the current index.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from .answer import answer_question
 from .errors import QuestionError
@@ -18,6 +21,7 @@ from .types import Answer
 
 _CACHE: dict[Path, LoadedIndex] = {}
 _CACHE_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 def check_question(question: str, k: int) -> str:
@@ -52,6 +56,20 @@ def loaded(settings: Settings) -> LoadedIndex:
         return _CACHE[key]
 
 
+def reading(settings: Settings, read: Callable[[LoadedIndex], T]) -> T:
+    """`read(index)` on the current index, retried once on a freshly opened one when the
+    generation it was reading has been replaced and deleted meanwhile (an update keeps
+    only the generation before it, so two quick updates can remove one still in use)."""
+    index = loaded(settings)
+    try:
+        return read(index)
+    except sqlite3.OperationalError:
+        with _CACHE_LOCK:
+            if _CACHE.get(settings.index.resolve()) is index:
+                del _CACHE[settings.index.resolve()]
+        return read(loaded(settings))
+
+
 def answer(
     question: str,
     settings: Settings | None = None,
@@ -80,9 +98,9 @@ def answer(
     if resolve_mode(settings, mode) == "llm":
         from .llm import answer_with_llm
 
-        result = answer_with_llm(loaded(settings), searched, k, settings=settings)
+        result = reading(settings, lambda ix: answer_with_llm(ix, searched, k, settings=settings))
     else:
-        result = answer_question(loaded(settings), searched, k)
+        result = reading(settings, lambda ix: answer_question(ix, searched, k))
     result.question, result.searched = question, searched
     return result
 
@@ -102,12 +120,12 @@ def index(
 
 def documents(settings: Settings) -> list[dict]:
     """The indexed articles: doc_id, source, title, publisher, date, url, added_at, chunks."""
-    return loaded(settings).store.list_documents()
+    return reading(settings, lambda ix: ix.store.list_documents())
 
 
 def document(settings: Settings, doc_id: str) -> dict | None:
     """One article's metadata and its whole cleaned text (citation offsets point into it)."""
-    return loaded(settings).store.document_by_doc_id(doc_id)
+    return reading(settings, lambda ix: ix.store.document_by_doc_id(doc_id))
 
 
 def add_sources(

@@ -72,7 +72,9 @@ class Settings:
     )
     llm_context: int = _opt(4096, "Local LLM: context window in tokens (0: the GGUF file's own).")
     llm_max_tokens: int = _opt(256, "Local LLM: most tokens in a generated answer.")
-    llm_threads: int = _opt(0, "Local LLM: CPU threads for the in-process model (0: half the cores).")
+    llm_threads: int = _opt(
+        0, "Local LLM: CPU threads for the in-process model (0: half the cores)."
+    )
     llm_timeout: float = _opt(120.0, "Local LLM: seconds to wait for the llm_url server.")
     ann_threshold: int = _opt(
         200_000,
