@@ -72,7 +72,8 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
     if missing:  # lexical-only candidates: score their stored vectors too
         stored = index.vectors.index.reconstruct_batch(np.asarray(missing, dtype=np.int64))
         cos.update(zip(missing, (stored @ qv).tolist(), strict=True))
-    sentences = {i: _sentences(index, chunks[i], qv) for i in ids}
+    rows = index.store.sentences([(c.first_sentence, c.last_sentence) for c in chunks.values()])
+    sentences = {i: _sentences(chunks[i], rows, qv) for i in ids}
     q_words = content_words(question)
     weights = idf_weights(q_words, [c.text for c in chunks.values()])
     best_sentence = {
@@ -117,11 +118,14 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
     return Retrieved(question, qv, passages, by_rank, (time.perf_counter() - started) * 1000)
 
 
-def _sentences(index: LoadedIndex, chunk, qv: np.ndarray) -> list[Sentence]:
+def _sentences(chunk, rows: dict, qv: np.ndarray) -> list[Sentence]:
     import numpy as np
 
     out = []
-    for _, start, end, blob in index.store.sentences(chunk.first_sentence, chunk.last_sentence):
+    for i in range(chunk.first_sentence, chunk.last_sentence + 1):
+        if i not in rows:
+            continue
+        start, end, blob = rows[i]
         # Sentences cut into pieces by the chunker may reach outside this chunk: clip.
         a, b = max(start, chunk.start), min(end, chunk.end)
         if a >= b:

@@ -239,12 +239,19 @@ class Store:
         )
         return {r[0]: StoredChunk(*r) for r in rows}
 
-    def sentences(self, first: int, last: int) -> list[tuple[int, int, int, bytes | None]]:
-        """(id, start, end, float16 vector bytes) of sentence ids first..last."""
-        return self.con.execute(
-            "SELECT id, start, end, vector FROM sentences WHERE id BETWEEN ? AND ? ORDER BY id",
-            (first, last),
-        ).fetchall()
+    def sentences(self, ranges: list[tuple[int, int]]) -> dict[int, tuple[int, int, bytes | None]]:
+        """(start, end, float16 vector bytes) by id, for the sentence ids in the inclusive
+        `ranges`, in one query (retrieval asks for every candidate chunk's sentences)."""
+        ids = sorted({i for first, last in ranges for i in range(first, last + 1)})
+        rows: dict[int, tuple[int, int, bytes | None]] = {}
+        for at in range(0, len(ids), 30_000):  # stay under SQLite's bound-parameter limit
+            part = ids[at : at + 30_000]
+            marks = ",".join("?" * len(part))
+            for i, start, end, blob in self.con.execute(
+                f"SELECT id, start, end, vector FROM sentences WHERE id IN ({marks})", part
+            ):
+                rows[i] = (start, end, blob)
+        return rows
 
     def document(self, doc: int) -> dict[str, Any]:
         row = self.con.execute(
