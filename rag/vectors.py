@@ -64,7 +64,40 @@ class Vectors(Protocol):
     def save(self, path: Path) -> None: ...
 
 
-class FlatVectors:
+class _Faiss:
+    """What both backends share: a FAISS index keyed by chunk ids, saved to one file."""
+
+    index: Any
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.index, str(path))
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+        import numpy as np
+
+        if len(ids):
+            self.index.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+            )
+
+    def remove(self, ids: list[int]) -> None:
+        import numpy as np
+
+        if len(ids):
+            self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(id, cosine) of the k nearest vectors, best first (approximate for IVF)."""
+        return _search(self.index, self.ntotal, vector, k)
+
+
+class FlatVectors(_Faiss):
     """Exact inner-product search; see the module docstring."""
 
     kind = "flat"
@@ -82,36 +115,9 @@ class FlatVectors:
         index = faiss.read_index(str(path))
         return cls(index.d, index)
 
-    def save(self, path: Path) -> None:
-        import faiss
-
-        faiss.write_index(self.index, str(path))
-
-    @property
-    def ntotal(self) -> int:
-        return int(self.index.ntotal)
-
     @property
     def params(self) -> dict[str, Any]:
         return {"metric": "inner_product", "dtype": "float32"}
-
-    def add(self, ids: list[int], vectors: np.ndarray) -> None:
-        import numpy as np
-
-        if len(ids):
-            self.index.add_with_ids(
-                np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
-            )
-
-    def remove(self, ids: list[int]) -> None:
-        import numpy as np
-
-        if len(ids):
-            self.index.remove_ids(np.asarray(ids, dtype=np.int64))
-
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(id, cosine) of the k nearest vectors, best first."""
-        return _search(self.index, self.ntotal, vector, k)
 
     def reconstruct(self, ids: list[int]) -> np.ndarray:
         import numpy as np
@@ -124,7 +130,7 @@ class FlatVectors:
         return faiss.vector_to_array(self.index.id_map)
 
 
-class IVFSQVectors:
+class IVFSQVectors(_Faiss):
     """Inverted lists of 8-bit scalar-quantized vectors; see the module docstring."""
 
     kind = "ivf_sq8"
@@ -163,15 +169,6 @@ class IVFSQVectors:
             raise IndexMismatchError(f"{path} is not an IVF-SQ8 index.")
         return cls(index)
 
-    def save(self, path: Path) -> None:
-        import faiss
-
-        faiss.write_index(self.index, str(path))
-
-    @property
-    def ntotal(self) -> int:
-        return int(self.index.ntotal)
-
     @property
     def nlist(self) -> int:
         return int(self.index.nlist)
@@ -188,24 +185,6 @@ class IVFSQVectors:
             "nprobe": self.nprobe,
             "quantizer": "SQ8",
         }
-
-    def add(self, ids: list[int], vectors: np.ndarray) -> None:
-        import numpy as np
-
-        if len(ids):
-            self.index.add_with_ids(
-                np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
-            )
-
-    def remove(self, ids: list[int]) -> None:
-        import numpy as np
-
-        if len(ids):
-            self.index.remove_ids(np.asarray(ids, dtype=np.int64))
-
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(id, approximate cosine) of the k nearest vectors found in `nprobe` lists."""
-        return _search(self.index, self.ntotal, vector, k)
 
     def reconstruct(self, ids: list[int]) -> np.ndarray:
         """The vectors of `ids`, decoded from their 8-bit codes (error ~ 1e-3 per value)."""

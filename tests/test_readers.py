@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hostile.corpus import pdf, text_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -67,36 +68,15 @@ def make_pdf(pages: list[str], info: dict[str, str] | None = None) -> bytes:
     def literal(text: str) -> str:
         return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
-    page_ids = [4 + 2 * i for i in range(len(pages))]
-    kids = " ".join(f"{n} 0 R" for n in page_ids)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    for page_id, text in zip(page_ids, pages, strict=True):
-        stream = f"BT /F1 12 Tf 72 720 Td {literal(text)} Tj ET".encode("latin-1")
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_id + 1} 0 R >>".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    trailer_info = ""
-    if info:
-        entries = " ".join(f"/{key} {literal(value)}" for key, value in info.items())
-        objects.append(f"<< {entries} >>".encode("latin-1"))
-        trailer_info = f" /Info {len(objects)} 0 R"
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{trailer_info} >>\n".encode()
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+    if not info:
+        return pdf([text_stream(t) for t in pages])
+    entries = " ".join(f"/{key} {literal(value)}" for key, value in info.items())
+    info_id = 4 + 2 * len(pages)  # after the catalog, page tree, font and each page's 2 objects
+    return pdf(
+        [text_stream(t) for t in pages],
+        extra=[f"<< {entries} >>".encode("latin-1")],
+        trailer=b" /Info %d 0 R" % info_id,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -70,7 +70,9 @@ def pdf(pages: list[bytes], *, extra: list[bytes] = (), trailer: bytes = b"") ->
 
 
 def text_stream(text: str) -> bytes:
-    body = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    """A page content stream showing `text` (PDF string escapes applied) in Helvetica."""
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    body = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
     return b"<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body)
 
 
