@@ -29,13 +29,13 @@ from .types import Answer, Citation, Passage
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
 ABSTAIN_NOTE = "The closest passages are listed below; judge them yourself."
+DATES_DIFFER_NOTE = "The sources differ in date ({dates}); they are cited newest first."
 # Weights and limits chosen on the SQuAD benchmark and the seed questions (BENCHMARKS.md).
 W_LEXICAL, W_CONTEXT, W_TYPED, W_PASSAGE = 0.4, 0.8, 0.1, 0.4
 MORE_RATIO = 0.8  # further sentences must score at least this share of the best
 MAX_ANSWER_WORDS = 60
-_DEPENDENT = re.compile(
-    r"^(?:[“\"‘]|(?:he|she|they|it|this|these|that|those|his|her|their)\b)", re.IGNORECASE
-)
+# A sentence opening with a pronoun needs the one before to say who or what it means.
+_PRONOUN_START = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their)\b", re.I)
 _ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|stated|added|noted)\b", re.I)
 
 _MONTHS = (
@@ -104,14 +104,14 @@ def score_sentences(retrieved: Retrieved) -> list[Scored]:
 
 def compose(
     retrieved: Retrieved, max_sentences: int, abstain_below: float
-) -> tuple[str, bool, list[Citation]]:
-    """(answer text, abstained, citations) from the retrieved passages."""
+) -> tuple[str, bool, list[Citation], str]:
+    """(answer text, abstained, citations, note) from the retrieved passages."""
     scored = score_sentences(retrieved)
     best_cosine = max(
         (float(s.sentence.vector @ retrieved.query_vector) for s in scored), default=-1.0
     )
     if not scored or best_cosine < abstain_below:
-        return NOT_IN_SOURCES, True, []
+        return NOT_IN_SOURCES, True, [], ""
     chosen: list[tuple[int, int, Scored]] = []  # (quote start, quote end, scored)
     words = 0
     for candidate in scored:
@@ -123,9 +123,14 @@ def compose(
         ]
         if chosen and words + len(text.split()) > MAX_ANSWER_WORDS:
             continue
-        if all(_distinct(text, c.sentence.text) and not (a <= start < b) for a, b, c in chosen):
+        doc = candidate.passage.doc_id
+        if all(
+            _distinct(text, c.sentence.text) and not (c.passage.doc_id == doc and a <= start < b)
+            for a, b, c in chosen
+        ):
             chosen.append((start, candidate.sentence.end, candidate))
             words += len(text.split())
+    chosen, note = newest_first(chosen)
     citations, parts = [], []
     for n, (start, end, item) in enumerate(chosen, 1):
         p = item.passage
@@ -134,13 +139,25 @@ def compose(
             Citation(n, p.doc_id, p.title, p.publisher, p.date, p.url, quote, start, end)
         )
         parts.append(f"{quote} [{n}]")
-    return " ".join(parts), False, citations
+    return " ".join(parts), False, citations, note
+
+
+def newest_first(chosen: list[tuple[int, int, Scored]]) -> tuple[list, str]:
+    """When the quotes come from articles of different dates, put the newest first and
+    say so (an older report may be overtaken by a newer one); otherwise keep the order."""
+    dates = {c[2].passage.date for c in chosen if c[2].passage.date}
+    if len(dates) < 2:
+        return chosen, ""
+    ordered = sorted(chosen, key=lambda c: c[2].passage.date or "", reverse=True)
+    return ordered, DATES_DIFFER_NOTE.format(dates=", ".join(sorted(dates, reverse=True)))
 
 
 def _quote_start(item: Scored) -> int:
     """Where the quote begins: the sentence, or the one before when it depends on it."""
     s, prev = item.sentence, item.previous
-    needs_previous = bool(_DEPENDENT.match(s.text)) and not _ATTRIBUTION.search(s.text)
+    # A quote continued without its speaker ("“We have to ...”") needs the one before too.
+    continued_quote = s.text[:1] in '“"‘' and not _ATTRIBUTION.search(s.text)
+    needs_previous = bool(_PRONOUN_START.match(s.text)) or continued_quote
     if prev is not None and needs_previous and is_statement(prev.text):
         return prev.start
     return s.start
@@ -164,7 +181,7 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
     t_answer = time.perf_counter()
     shown = retrieved.passages
     retrieved.passages = shown[:k]
-    text, abstained, citations = compose(
+    text, abstained, citations, note = compose(
         retrieved, index.settings.answer_sentences, index.settings.abstain_below
     )
     done = time.perf_counter()
@@ -174,6 +191,7 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
         abstained=abstained,
         citations=citations,
         passages=shown,
+        note=note,
         timings_ms={
             "retrieve": round(retrieved.ms, 2),
             "answer": round((done - t_answer) * 1000, 2),

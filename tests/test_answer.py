@@ -1,0 +1,151 @@
+"""The extractive answerer's mechanisms, each on made-up sentences with chosen vectors.
+
+`compose` is pure given a `Retrieved` (passages, their sentences and vectors), so these
+tests build one by hand: a sentence's cosine to the question is set through its vector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.answer import DATES_DIFFER_NOTE, NOT_IN_SOURCES, compose, is_statement
+from rag.retrieve import Retrieved, Sentence
+from rag.types import Passage
+
+Q = np.array([1.0, 0.0], dtype=np.float32)
+
+
+def vec(cosine: float) -> np.ndarray:
+    """A unit vector with the given cosine to the question vector Q."""
+    return np.array([cosine, (1 - cosine**2) ** 0.5], dtype=np.float32)
+
+
+def retrieved(question: str, docs: list[tuple[str, str, list[tuple[str, float]]]]) -> Retrieved:
+    """docs: (doc_id, date, [(sentence, cosine), ...]); one passage per document."""
+    passages, sentences = [], {}
+    for rank, (doc_id, date, items) in enumerate(docs, 1):
+        text = " ".join(s for s, _ in items)
+        spans, at = [], 0
+        for sentence, cosine in items:
+            start = text.index(sentence, at)
+            spans.append(Sentence(start, start + len(sentence), sentence, vec(cosine)))
+            at = start + len(sentence)
+        passages.append(
+            Passage(rank, rank, doc_id, doc_id.title(), "", date, "", text, 0, len(text), 0.5)
+        )
+        sentences[rank] = spans
+    return Retrieved(question, Q, passages, sentences)
+
+
+def answer(r: Retrieved, abstain_below: float = 0.4) -> tuple[str, bool, list, str]:
+    return compose(r, 4, abstain_below)
+
+
+def test_questions_and_headings_are_not_statements() -> None:
+    assert is_statement("The bridge opened in May 2020 after long delays.")
+    assert not is_statement("When did the bridge open after the long delays?")
+    assert not is_statement("Reasons Behind the Decision")
+
+
+def test_weak_evidence_abstains_and_says_so() -> None:
+    r = retrieved("Who won the cup?", [("a", "", [("The river floods every spring here.", 0.2)])])
+    text, abstained, citations, _ = answer(r)
+    assert abstained and text == NOT_IN_SOURCES and citations == []
+
+
+def test_best_sentence_is_quoted_verbatim_with_offsets() -> None:
+    r = retrieved(
+        "When did the bridge open?",
+        [("a", "", [("The town is old and quiet.", 0.3), ("The bridge opened in May 2020.", 0.8)])],
+    )
+    text, abstained, citations, _ = answer(r)
+    assert not abstained and text.startswith("The bridge opened in May 2020. [1]")
+    c = citations[0]
+    assert r.passages[0].text[c.start : c.end] == c.quote == "The bridge opened in May 2020."
+
+
+def test_a_sentence_answering_the_one_before_gets_its_credit() -> None:
+    # The interview answer has little in common with the question; its question does.
+    r = retrieved(
+        "How does the mayor see the future of the bridge?",
+        [
+            (
+                "a",
+                "",
+                [
+                    ("The council met on Monday to discuss budgets.", 0.55),
+                    ("How do you see the future of the bridge, mayor?", 0.9),
+                    ("We will rebuild it stronger than before.", 0.45),
+                ],
+            ),
+        ],
+    )
+    _, _, citations, _ = answer(r)
+    assert citations[0].quote == "We will rebuild it stronger than before."
+
+
+def test_a_dependent_sentence_is_quoted_with_the_one_before() -> None:
+    r = retrieved(
+        "Why did the minister resign?",
+        [
+            (
+                "a",
+                "",
+                [
+                    ("Minister Ana Ruiz stepped down on Friday after the audit.", 0.5),
+                    ("She said the audit had made her position untenable.", 0.9),
+                ],
+            )
+        ],
+    )
+    _, _, citations, _ = answer(r)
+    assert citations[0].quote.startswith("Minister Ana Ruiz stepped down")
+    assert citations[0].quote.endswith("untenable.")
+
+
+def test_the_same_fact_twice_is_quoted_once() -> None:
+    r = retrieved(
+        "When did the bridge open?",
+        [
+            ("a", "", [("The new bridge opened to traffic in May 2020.", 0.8)]),
+            ("b", "", [("The new bridge opened to traffic in May 2020, officials said.", 0.79)]),
+        ],
+    )
+    _, _, citations, _ = answer(r)
+    assert len(citations) == 1
+
+
+def test_sources_of_different_dates_are_cited_newest_first_and_the_note_says_so() -> None:
+    r = retrieved(
+        "How many people live in the town?",
+        [
+            ("old", "2019-05-01", [("About 12,000 people lived in the town in 2019.", 0.85)]),
+            (
+                "new",
+                "2024-03-02",
+                [("The town now has some 15,500 residents, the census says.", 0.8)],
+            ),
+        ],
+    )
+    text, _, citations, note = answer(r)
+    assert [c.doc_id for c in citations] == ["new", "old"]
+    assert text.index("15,500") < text.index("12,000")
+    assert note == DATES_DIFFER_NOTE.format(dates="2024-03-02, 2019-05-01")
+
+
+def test_a_when_question_prefers_the_sentence_with_a_date() -> None:
+    r = retrieved(
+        "When did the ferry service stop?",
+        [
+            (
+                "a",
+                "",
+                [
+                    ("The ferry service stopped because of falling passenger numbers.", 0.70),
+                    ("The ferry service stopped in March 2011.", 0.66),
+                ],
+            )
+        ],
+    )
+    _, _, citations, _ = answer(r)
+    assert citations[0].quote == "The ferry service stopped in March 2011."
