@@ -144,12 +144,15 @@ def compose(
 
 def newest_first(chosen: list[tuple[int, int, Scored]]) -> tuple[list, str]:
     """When the quotes come from articles of different dates, put the newest first and
-    say so (an older report may be overtaken by a newer one); otherwise keep the order."""
+    say so (an older report may be overtaken by a newer one); otherwise keep the order.
+    A date that is a prefix of another ("2025-04", "2025-04-18") is the same date, known
+    less precisely, not a different one."""
     dates = {c[2].passage.date for c in chosen if c[2].passage.date}
-    if len(dates) < 2:
+    distinct = {d for d in dates if not any(o != d and o.startswith(d) for o in dates)}
+    if len(distinct) < 2:
         return chosen, ""
     ordered = sorted(chosen, key=lambda c: c[2].passage.date or "", reverse=True)
-    return ordered, DATES_DIFFER_NOTE.format(dates=", ".join(sorted(dates, reverse=True)))
+    return ordered, DATES_DIFFER_NOTE.format(dates=", ".join(sorted(distinct, reverse=True)))
 
 
 def _quote_start(item: Scored) -> int:

@@ -22,6 +22,7 @@ from .types import Answer
 _CACHE: dict[Path, LoadedIndex] = {}
 _CACHE_LOCK = threading.Lock()
 T = TypeVar("T")
+READ_ATTEMPTS = 5  # a read outlives this many index updates before it gives up
 
 
 def check_question(question: str, k: int) -> str:
@@ -57,17 +58,18 @@ def loaded(settings: Settings) -> LoadedIndex:
 
 
 def reading(settings: Settings, read: Callable[[LoadedIndex], T]) -> T:
-    """`read(index)` on the current index, retried once on a freshly opened one when the
+    """`read(index)` on the current index, retried on a freshly opened one when the
     generation it was reading has been replaced and deleted meanwhile (an update keeps
-    only the generation before it, so two quick updates can remove one still in use)."""
-    index = loaded(settings)
-    try:
-        return read(index)
-    except sqlite3.OperationalError:
-        with _CACHE_LOCK:
-            if _CACHE.get(settings.index.resolve()) is index:
-                del _CACHE[settings.index.resolve()]
-        return read(loaded(settings))
+    only the generation before it, so quick updates can remove one still in use)."""
+    for _ in range(READ_ATTEMPTS - 1):
+        index = loaded(settings)
+        try:
+            return read(index)
+        except sqlite3.OperationalError:
+            with _CACHE_LOCK:
+                if _CACHE.get(settings.index.resolve()) is index:
+                    del _CACHE[settings.index.resolve()]
+    return read(loaded(settings))
 
 
 def answer(

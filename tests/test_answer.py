@@ -149,3 +149,15 @@ def test_a_when_question_prefers_the_sentence_with_a_date() -> None:
     )
     _, _, citations, _ = answer(r)
     assert citations[0].quote == "The ferry service stopped in March 2011."
+
+
+def test_a_less_precise_date_is_not_a_different_date() -> None:
+    r = retrieved(
+        "When was the ban lifted?",
+        [
+            ("month", "2025-04", [("The court lifted the ban on April 17, 2025.", 0.9)]),
+            ("day", "2025-04-18", [("Yesterday the court lifted the ban on the movement.", 0.8)]),
+        ],
+    )
+    _, _, citations, note = answer(r)
+    assert citations[0].doc_id == "month" and note == ""
