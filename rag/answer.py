@@ -75,11 +75,11 @@ def score_sentences(retrieved: Retrieved) -> list[Scored]:
     question, qv = retrieved.question, retrieved.query_vector
     q_words = content_words(question)
     every = [s for p in retrieved.passages for s in retrieved.sentences.get(p.rank, [])]
-    weights = idf_weights(q_words, [s.text for s in every] or [""])
+    weights = idf_weights(q_words, [s.words for s in every])
     wants = [pattern for asks, pattern in _WANTS if asks.search(question)]
 
     def match(sentence: Sentence) -> float:
-        return float(sentence.vector @ qv) + W_LEXICAL * overlap(q_words, sentence.text, weights)
+        return float(sentence.vector @ qv) + W_LEXICAL * overlap(q_words, sentence.words, weights)
 
     scored = []
     for passage in retrieved.passages:

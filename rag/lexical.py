@@ -27,21 +27,22 @@ def content_words(text: str) -> set[str]:
     }
 
 
-def overlap(question_words: set[str], text: str, weights: dict[str, float] | None = None) -> float:
-    """Share of the question's content words that `text` contains (0..1), optionally
-    weighted (see `idf_weights`) so that rare words count more than common ones."""
+def overlap(
+    question_words: set[str], words: set[str], weights: dict[str, float] | None = None
+) -> float:
+    """Share of the question's content words found in `words` (a text's `content_words`),
+    0..1, optionally weighted (see `idf_weights`) so rare words count more than common."""
     if not question_words:
         return 0.0
-    found = question_words & content_words(text)
+    found = question_words & words
     if weights is None:
         return len(found) / len(question_words)
     total = sum(weights[w] for w in question_words)
     return sum(weights[w] for w in found) / total if total else 0.0
 
 
-def idf_weights(question_words: set[str], texts: list[str]) -> dict[str, float]:
-    """Inverse document frequency of each question word among `texts` (a query's
-    candidates), so a word every candidate shares (the corpus' topic) weighs little."""
-    bags = [content_words(t) for t in texts]
+def idf_weights(question_words: set[str], bags: list[set[str]]) -> dict[str, float]:
+    """Inverse document frequency of each question word among `bags` (the content words
+    of a query's candidates), so a word every candidate shares (the topic) weighs little."""
     n = len(bags)
     return {w: math.log(1 + n / (1 + sum(w in bag for bag in bags))) for w in question_words}

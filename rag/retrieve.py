@@ -15,6 +15,7 @@ answer selection and no query rewriting.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .lexical import content_words, idf_weights, overlap
@@ -41,6 +42,11 @@ class Sentence:
     end: int
     text: str
     vector: np.ndarray
+
+    @cached_property
+    def words(self) -> set[str]:
+        """Its content words, computed once: retrieval and answering both score them."""
+        return content_words(self.text)
 
 
 @dataclass
@@ -75,11 +81,11 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
     rows = index.store.sentences([(c.first_sentence, c.last_sentence) for c in chunks.values()])
     sentences = {i: _sentences(chunks[i], rows, qv) for i in ids}
     q_words = content_words(question)
-    weights = idf_weights(q_words, [c.text for c in chunks.values()])
+    weights = idf_weights(q_words, [content_words(c.text) for c in chunks.values()])
     best_sentence = {
         i: max(
             (
-                float(s.vector @ qv) + W_SENTENCE_LEX * overlap(q_words, s.text, weights)
+                float(s.vector @ qv) + W_SENTENCE_LEX * overlap(q_words, s.words, weights)
                 for s in sentences[i]
             ),
             default=cos[i],
