@@ -127,18 +127,22 @@ class Tab:
         assert not elsewhere, f"requests left the machine: {elsewhere}"
         assert not self.dialogs, f"dialogs fired: {self.dialogs}"
 
+    @classmethod
+    def open(cls, page: Any, url: str) -> Tab:
+        """Load the app in `page`, recording every request and dismissing every dialog."""
+        page.set_default_timeout(30_000)
+        tab = cls(page)
+        page.on("request", lambda r: tab.requests.append(r.url))
+        page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+        page.goto(url)
+        page.wait_for_selector("#rag-question textarea")
+        return tab
+
 
 @pytest.fixture
 def tab(app: dict, browser: Any) -> Iterator[Tab]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    tab = Tab(page)
-    page.on("request", lambda r: tab.requests.append(r.url))
-    page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
-    page.goto(app["url"])
-    page.wait_for_selector("#rag-question textarea")
-    yield tab
+    yield Tab.open(context.new_page(), app["url"])
     context.close()
 
 

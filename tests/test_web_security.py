@@ -162,12 +162,7 @@ def test_hostile_file_name_is_inert_in_the_browser(server: dict) -> None:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(30_000)
-            tab = Tab(page)
-            page.on("request", lambda r: tab.requests.append(r.url))
-            page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
-            page.goto(server["url"])
-            page.wait_for_selector("#rag-question textarea")
+            tab = Tab.open(page, server["url"])
             bubble = ask(page, QUESTION)
             assert "12 March 2025" in bubble.inner_text()
             bubble.locator(".rag-cite").first.click()
