@@ -72,14 +72,14 @@ def is_statement(text: str) -> bool:
 
 def score_sentences(retrieved: Retrieved) -> list[Scored]:
     """Every quotable sentence of the retrieved passages, best first."""
-    question, qv = retrieved.question, retrieved.query_vector
+    question = retrieved.question
     q_words = content_words(question)
     every = [s for p in retrieved.passages for s in retrieved.sentences.get(p.rank, [])]
-    weights = idf_weights(q_words, [s.words for s in every])
+    weights = idf_weights(q_words, [s.matched for s in every])
     wants = [pattern for asks, pattern in _WANTS if asks.search(question)]
 
     def match(sentence: Sentence) -> float:
-        return float(sentence.vector @ qv) + W_LEXICAL * overlap(q_words, sentence.words, weights)
+        return sentence.cosine + W_LEXICAL * overlap(q_words, sentence.matched, weights)
 
     scored = []
     for passage in retrieved.passages:
@@ -107,9 +107,7 @@ def compose(
 ) -> tuple[str, bool, list[Citation], str]:
     """(answer text, abstained, citations, note) from the retrieved passages."""
     scored = score_sentences(retrieved)
-    best_cosine = max(
-        (float(s.sentence.vector @ retrieved.query_vector) for s in scored), default=-1.0
-    )
+    best_cosine = max((s.sentence.cosine for s in scored), default=-1.0)
     if not scored or best_cosine < abstain_below:
         return NOT_IN_SOURCES, True, [], ""
     chosen: list[tuple[int, int, Scored]] = []  # (quote start, quote end, scored)

@@ -15,13 +15,14 @@ answer selection and no query rewriting.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .lexical import content_words, idf_weights, overlap
+from .lexical import content_words, idf_weights, matcher, overlap
 from .types import Passage
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
 
     from .index import LoadedIndex
@@ -42,11 +43,8 @@ class Sentence:
     end: int
     text: str
     vector: np.ndarray
-
-    @cached_property
-    def words(self) -> set[str]:
-        """Its content words, computed once: retrieval and answering both score them."""
-        return content_words(self.text)
+    cosine: float  # to the question
+    matched: frozenset[str]  # the question's content words it holds
 
 
 @dataclass
@@ -79,13 +77,16 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
         stored = index.vectors.index.reconstruct_batch(np.asarray(missing, dtype=np.int64))
         cos.update(zip(missing, (stored @ qv).tolist(), strict=True))
     rows = index.store.sentences([(c.first_sentence, c.last_sentence) for c in chunks.values()])
-    sentences = {i: _sentences(chunks[i], rows, qv) for i in ids}
     q_words = content_words(question)
-    weights = idf_weights(q_words, [content_words(c.text) for c in chunks.values()])
+    sentences = _sentences([chunks[i] for i in ids], rows, qv, matcher(q_words))
+    # A chunk's words are its sentences' words: no second pass over the chunk text.
+    weights = idf_weights(
+        q_words, [frozenset().union(*(s.matched for s in sentences[i])) for i in ids]
+    )
     best_sentence = {
         i: max(
             (
-                float(s.vector @ qv) + W_SENTENCE_LEX * overlap(q_words, s.words, weights)
+                s.cosine + W_SENTENCE_LEX * overlap(q_words, s.matched, weights)
                 for s in sentences[i]
             ),
             default=cos[i],
@@ -124,22 +125,33 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
     return Retrieved(question, qv, passages, by_rank, (time.perf_counter() - started) * 1000)
 
 
-def _sentences(chunk, rows: dict, qv: np.ndarray) -> list[Sentence]:
+def _sentences(
+    chunks: list, rows: dict, qv: np.ndarray, match: Callable[[str], frozenset[str]]
+) -> dict[int, list[Sentence]]:
+    """Each chunk's sentences (by chunk id), clipped to it, with their vectors decoded,
+    their cosines to the question taken in one matrix product and its words found."""
     import numpy as np
 
-    out = []
-    for i in range(chunk.first_sentence, chunk.last_sentence + 1):
-        if i not in rows:
-            continue
-        start, end, blob = rows[i]
-        # Sentences cut into pieces by the chunker may reach outside this chunk: clip.
-        a, b = max(start, chunk.start), min(end, chunk.end)
-        if a >= b:
-            continue
-        vector = (
-            np.frombuffer(blob, dtype=np.float16).astype(np.float32) if blob else np.zeros_like(qv)
-        )
-        out.append(Sentence(a, b, chunk.text[a - chunk.start : b - chunk.start], vector))
+    spans = []  # (chunk, start, end, vector bytes)
+    missing = bytes(2 * len(qv))  # a sentence stored without a vector scores 0
+    for chunk in chunks:
+        for i in range(chunk.first_sentence, chunk.last_sentence + 1):
+            if i not in rows:
+                continue
+            start, end, blob = rows[i]
+            # Sentences cut into pieces by the chunker may reach outside this chunk: clip.
+            a, b = max(start, chunk.start), min(end, chunk.end)
+            if a < b:
+                spans.append((chunk, a, b, blob or missing))
+    out: dict[int, list[Sentence]] = {c.id: [] for c in chunks}
+    if not spans:
+        return out
+    matrix = np.frombuffer(b"".join(s[3] for s in spans), dtype=np.float16)
+    matrix = matrix.reshape(len(spans), len(qv)).astype(np.float32)
+    cosines = (matrix @ qv).tolist()
+    for (chunk, a, b, _), vector, cosine in zip(spans, matrix, cosines, strict=True):
+        text = chunk.text[a - chunk.start : b - chunk.start]
+        out[chunk.id].append(Sentence(a, b, text, vector, cosine, match(text)))
     return out
 
 

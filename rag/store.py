@@ -24,6 +24,9 @@ from .types import Document, Span
 if TYPE_CHECKING:
     import numpy as np
 
+# Most chunk rows one question may make FTS5 rank (see `Store.bm25`): about 2-4 ms.
+BM25_MAX_ROWS = 3000
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     source TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT, added_at TEXT,
@@ -78,6 +81,7 @@ class Store:
 
     def __init__(self, path: Path, *, readonly: bool) -> None:
         self.path, self.readonly = path, readonly
+        self._chunk_count: int | None = None
         self._local = threading.local()
         if not readonly:
             con = self.con
@@ -215,17 +219,53 @@ class Store:
         return [r[0] for r in self.con.execute("SELECT id FROM chunks ORDER BY id")]
 
     def bm25(self, question: str, limit: int) -> list[tuple[int, float]]:
-        """(chunk id, score) best first; score is -bm25 so that larger is better."""
-        words = {w for w in re.findall(r"\w+", question.lower()) if w not in STOPWORDS}
+        """(chunk id, score) best first; score is -bm25 so that larger is better.
+
+        FTS5 ranks every row that matches any question word, at about a microsecond per
+        row, so in a big index a common word ("Taliban" in a Taliban corpus) would cost
+        tens of milliseconds while adding little. Above `BM25_MAX_ROWS` chunks, the
+        question's words are counted (each only up to that budget) and only the rarest,
+        whose counts sum to at most the budget, are ranked; a word in more chunks than the
+        budget is left to the dense retriever. Smaller indexes rank every word.
+        """
+        words = sorted({w for w in re.findall(r"\w+", question.lower()) if w not in STOPWORDS})
+        if self.chunk_count() > BM25_MAX_ROWS:
+            words = self._rarest(words, BM25_MAX_ROWS)
         if not words:
             return []
-        query = " OR ".join(f'"{w}"' for w in sorted(words))
+        query = " OR ".join(f'"{w}"' for w in words)
         rows = self.con.execute(
             "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
             "ORDER BY bm25(chunks_fts) LIMIT ?",
             (query, limit),
         )
         return [(int(rowid), -float(score)) for rowid, score in rows]
+
+    def _rarest(self, words: list[str], budget: int) -> list[str]:
+        """The rarest of `words` whose chunk counts sum to at most `budget`."""
+        counts = {}
+        for w in words:  # counting stops at the budget, so a common word costs no more
+            (n,) = self.con.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+                (f'"{w}"', budget + 1),
+            ).fetchone()
+            if 0 < n <= budget:
+                counts[w] = n
+        kept, total = [], 0
+        for w in sorted(counts, key=lambda w: (counts[w], w)):
+            if total + counts[w] > budget:
+                break
+            kept.append(w)
+            total += counts[w]
+        return kept
+
+    def chunk_count(self) -> int:
+        """Chunk rows; cached for a read-only (published, never changing) generation."""
+        if self.readonly and self._chunk_count is not None:
+            return self._chunk_count
+        (n,) = self.con.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        self._chunk_count = n
+        return n
 
     def chunks(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
         ids = list(ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from rag.answer import DATES_DIFFER_NOTE, NOT_IN_SOURCES, compose, is_statement
+from rag.lexical import content_words, matcher
 from rag.retrieve import Retrieved, Sentence
 from rag.types import Passage
 
@@ -23,12 +24,17 @@ def vec(cosine: float) -> np.ndarray:
 def retrieved(question: str, docs: list[tuple[str, str, list[tuple[str, float]]]]) -> Retrieved:
     """docs: (doc_id, date, [(sentence, cosine), ...]); one passage per document."""
     passages, sentences = [], {}
+    match = matcher(content_words(question))
     for rank, (doc_id, date, items) in enumerate(docs, 1):
         text = " ".join(s for s, _ in items)
         spans, at = [], 0
         for sentence, cosine in items:
             start = text.index(sentence, at)
-            spans.append(Sentence(start, start + len(sentence), sentence, vec(cosine)))
+            spans.append(
+                Sentence(
+                    start, start + len(sentence), sentence, vec(cosine), cosine, match(sentence)
+                )
+            )
             at = start + len(sentence)
         passages.append(
             Passage(rank, rank, doc_id, doc_id.title(), "", date, "", text, 0, len(text), 0.5)

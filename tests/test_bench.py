@@ -86,8 +86,9 @@ def test_embed_backend_setting_is_checked(fake_encoder: FakeEncoder) -> None:
     from rag.embed import get_encoder
     from rag.errors import ModelError, SettingsError
 
-    assert Settings.load(env={}).embed_backend == "torch"
+    assert Settings.load(env={}).embed_backend == "auto"
     with pytest.raises(SettingsError):
         Settings.load(env={}, embed_backend="tensorrt")
     with pytest.raises(ModelError):  # ONNX needs a sentence-transformers model folder
         get_encoder(FAKE_MODEL, "onnx")
+    assert get_encoder(FAKE_MODEL) is fake_encoder  # "auto": other encoders run as they are

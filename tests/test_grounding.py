@@ -40,7 +40,7 @@ def _given(n: int, text: str, encoder: FakeEncoder, offset: int = 100, doc: str 
     spans = split_sentences(text)
     vectors = encoder.encode([text[a:b] for a, b in spans])
     sentences = [
-        Sentence(offset + a, offset + b, text[a:b], v)
+        Sentence(offset + a, offset + b, text[a:b], v, 0.0, frozenset())
         for (a, b), v in zip(spans, vectors, strict=True)
     ]
     passage = Passage(

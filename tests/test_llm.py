@@ -148,7 +148,7 @@ def _retrieved(texts: list[list[str]]) -> Retrieved:
             spans.append((pos, pos + len(part)))
             text += part + " "
             pos += len(part) + 1
-        sentences[rank] = [Sentence(a, b, text[a:b], None) for a, b in spans]
+        sentences[rank] = [Sentence(a, b, text[a:b], None, 0.0, frozenset()) for a, b in spans]
         passages.append(
             Passage(
                 rank,

@@ -191,3 +191,30 @@ def test_fewer_chunks_than_k(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
     finally:
         idx.close()
     assert len(passages) == 1 and passages[0].text == "Short article. Two sentences."
+
+
+def test_bm25_in_a_big_index_ranks_only_the_rarest_words(
+    tmp_path: Path, fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the row budget, a word in more chunks than the budget is not ranked by BM25
+    (it would cost a microsecond per row); the rare words still find their chunk."""
+    import rag.store
+
+    sources = tmp_path / "many"
+    sources.mkdir()
+    for n in range(8):
+        (sources / f"{n}.txt").write_text(f"Treaty {n}\n\nThe treaty was signed in year {n}.")
+    (sources / "rare.txt").write_text("Zorblax\n\nThe zorblax treaty was signed by Quux.")
+    settings = fake_settings.with_(sources=sources, index=tmp_path / "index")
+    build_index(settings)
+    idx = open_index(settings)
+    try:
+        everything = idx.store.bm25("zorblax quux treaty", 20)
+        assert len(everything) == idx.store.chunk_count() == 9  # under budget: all words
+        monkeypatch.setattr(rag.store, "BM25_MAX_ROWS", 4)
+        rare = idx.store.bm25("zorblax quux treaty", 20)
+        assert [cid for cid, _ in rare] == [everything[0][0]]  # "treaty" (9 rows) left out
+        assert idx.store.bm25("treaty signed", 20) == []  # only common words: dense's job
+        assert retrieve(idx, "treaty signed", 3).passages  # ... which still answers
+    finally:
+        idx.close()

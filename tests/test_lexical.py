@@ -1,0 +1,51 @@
+"""Lexical helpers: content words, the question-word matcher, IDF-weighted overlap."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rag.lexical import content_words, idf_weights, matcher, overlap
+
+
+def test_content_words_drop_stop_words_and_plurals() -> None:
+    assert content_words("The Taliban's courts ruled on the bans") == {
+        "taliban",
+        "s",
+        "court",
+        "ruled",
+        "ban",
+    }
+    assert content_words("") == set()
+    assert content_words("Суд исключил движение 🙂") == {"суд", "исключил", "движение"}
+
+
+def test_matcher_finds_question_words_and_their_plurals() -> None:
+    found = matcher(content_words("Which court banned the group?"))
+    assert found("Two Courts; the GROUPS were banned.") == {"court", "group", "banned"}
+    assert found("A courtroom held no groupies.") == frozenset()
+    assert matcher(set())("anything") == frozenset()
+
+
+words = st.sampled_from(
+    ["court", "courts", "Court", "gas", "news", "new", "this", "thi", "is", "s", "bus", "buss",
+     "Суд", "суды", "🙂", "x1", "1", "the", "Bowls", "bowl"]
+)  # fmt: skip
+texts = st.lists(
+    st.tuples(words, st.sampled_from([" ", ", ", "-", "'", ". ", "_", ""])), max_size=12
+).map(lambda parts: "".join(w + sep for w, sep in parts))
+
+
+@given(question=texts, text=texts)
+def test_matcher_equals_content_words_intersection(question: str, text: str) -> None:
+    q_words = content_words(question)
+    assert matcher(q_words)(text) == content_words(text) & q_words
+
+
+def test_overlap_weights_rare_words_more() -> None:
+    q = {"taliban", "court"}
+    weights = idf_weights(q, [{"taliban"}, {"taliban"}, {"taliban", "court"}])
+    assert weights["court"] > weights["taliban"]
+    assert overlap(q, {"court"}, weights) > overlap(q, {"taliban"}, weights)
+    assert overlap(q, {"court", "taliban"}, weights) == 1.0
+    assert overlap(set(), {"court"}) == 0.0
