@@ -22,31 +22,45 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"\w+")
 
 
+def _lower(text: str) -> str:
+    """`text.lower()` with the same length: "İ" (the one character whose lower case is two,
+    "i" and a combining dot that would split the word) becomes "i"."""
+    return text.replace("İ", "I").lower()
+
+
 def content_words(text: str) -> set[str]:
     """Lower-cased words that are not stop words, with a trailing "s" dropped (len > 3)."""
     # Set difference first: retrieval calls this for hundreds of sentences per question.
-    words = set(_WORD.findall(text.lower())) - STOPWORDS
+    words = set(_WORD.findall(_lower(text))) - STOPWORDS
     return {w[:-1] if len(w) > 3 and w[-1] == "s" else w for w in words}
 
 
-def matcher(question_words: set[str]) -> Callable[[str], frozenset[str]]:
-    """A function giving the `question_words` a text holds, the same as
-    `content_words(text) & question_words` but without building every word of the text:
-    one regular-expression pass that finds only those words (and their plural forms)."""
+def finder(question_words: set[str]) -> Callable[[str], list[tuple[int, str]]]:
+    """A function giving (offset, word) for each occurrence of one of `question_words`
+    (or its plural form) in a text: one regular-expression pass that looks for those
+    words only, instead of building every word of the text (see `matcher`)."""
     if not question_words:
-        return lambda text: frozenset()
+        return lambda text: []
     alternatives = "|".join(sorted(map(re.escape, question_words), key=len, reverse=True))
     pattern = re.compile(rf"(?<!\w)(?:{alternatives})s?(?!\w)")
 
-    def found(text: str) -> frozenset[str]:
-        hits = set(pattern.findall(text.lower())) - STOPWORDS
-        return frozenset(
-            w
-            for w in (h[:-1] if len(h) > 3 and h[-1] == "s" else h for h in hits)
-            if w in question_words
-        )
+    def find(text: str) -> list[tuple[int, str]]:
+        hits = []
+        for m in pattern.finditer(_lower(text)):  # same length: offsets hold for `text`
+            token = m.group()
+            word = token[:-1] if len(token) > 3 and token[-1] == "s" else token
+            if word in question_words and token not in STOPWORDS:
+                hits.append((m.start(), word))
+        return hits
 
-    return found
+    return find
+
+
+def matcher(question_words: set[str]) -> Callable[[str], frozenset[str]]:
+    """A function giving the `question_words` a text holds: the same as
+    `content_words(text) & question_words`, found by `finder`."""
+    find = finder(question_words)
+    return lambda text: frozenset(word for _, word in find(text))
 
 
 def overlap(

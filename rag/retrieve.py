@@ -14,10 +14,11 @@ answer selection and no query rewriting.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .lexical import content_words, idf_weights, matcher, overlap
+from .lexical import content_words, finder, idf_weights, overlap
 from .types import Passage
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ W_CHUNK, W_SENTENCE, W_BM25 = 0.6, 0.3, 0.2
 W_SENTENCE_LEX = 0.5
 
 
-@dataclass
+@dataclass(slots=True)
 class Sentence:
     """One sentence of a retrieved passage; offsets are into the document's cleaned text."""
 
@@ -78,7 +79,7 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
         cos.update(zip(missing, (stored @ qv).tolist(), strict=True))
     rows = index.store.sentences([(c.first_sentence, c.last_sentence) for c in chunks.values()])
     q_words = content_words(question)
-    sentences = _sentences([chunks[i] for i in ids], rows, qv, matcher(q_words))
+    sentences = _sentences([chunks[i] for i in ids], rows, qv, finder(q_words))
     # A chunk's words are its sentences' words: no second pass over the chunk text.
     weights = idf_weights(
         q_words, [frozenset().union(*(s.matched for s in sentences[i])) for i in ids]
@@ -126,15 +127,18 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
 
 
 def _sentences(
-    chunks: list, rows: dict, qv: np.ndarray, match: Callable[[str], frozenset[str]]
+    chunks: list, rows: dict, qv: np.ndarray, find: Callable[[str], list[tuple[int, str]]]
 ) -> dict[int, list[Sentence]]:
     """Each chunk's sentences (by chunk id), clipped to it, with their vectors decoded,
-    their cosines to the question taken in one matrix product and its words found."""
+    their cosines to the question taken in one matrix product, and the question's words
+    they hold (found once per chunk, then shared out by offset)."""
     import numpy as np
 
-    spans = []  # (chunk, start, end, vector bytes)
+    spans = []  # (chunk, start, end, vector bytes, question words)
     missing = bytes(2 * len(qv))  # a sentence stored without a vector scores 0
     for chunk in chunks:
+        hits = find(chunk.text)
+        at = [chunk.start + offset for offset, _ in hits]
         for i in range(chunk.first_sentence, chunk.last_sentence + 1):
             if i not in rows:
                 continue
@@ -142,16 +146,17 @@ def _sentences(
             # Sentences cut into pieces by the chunker may reach outside this chunk: clip.
             a, b = max(start, chunk.start), min(end, chunk.end)
             if a < b:
-                spans.append((chunk, a, b, blob or missing))
+                words = frozenset(w for _, w in hits[bisect_left(at, a) : bisect_left(at, b)])
+                spans.append((chunk, a, b, blob or missing, words))
     out: dict[int, list[Sentence]] = {c.id: [] for c in chunks}
     if not spans:
         return out
     matrix = np.frombuffer(b"".join(s[3] for s in spans), dtype=np.float16)
     matrix = matrix.reshape(len(spans), len(qv)).astype(np.float32)
     cosines = (matrix @ qv).tolist()
-    for (chunk, a, b, _), vector, cosine in zip(spans, matrix, cosines, strict=True):
+    for (chunk, a, b, _, words), vector, cosine in zip(spans, matrix, cosines, strict=True):
         text = chunk.text[a - chunk.start : b - chunk.start]
-        out[chunk.id].append(Sentence(a, b, text, vector, cosine, match(text)))
+        out[chunk.id].append(Sentence(a, b, text, vector, cosine, words))
     return out
 
 

@@ -24,8 +24,8 @@ from .types import Document, Span
 if TYPE_CHECKING:
     import numpy as np
 
-# Most chunk rows one question may make FTS5 rank (see `Store.bm25`): about 2-4 ms.
-BM25_MAX_ROWS = 3000
+# Most chunk rows one question may make FTS5 rank (see `Store.bm25`): about 2 ms.
+BM25_MAX_ROWS = 2000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -82,6 +82,7 @@ class Store:
     def __init__(self, path: Path, *, readonly: bool) -> None:
         self.path, self.readonly = path, readonly
         self._chunk_count: int | None = None
+        self._counted: dict[tuple[str, int], int] = {}  # (word, budget): chunks, capped
         self._local = threading.local()
         if not readonly:
             con = self.con

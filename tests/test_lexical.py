@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.lexical import content_words, idf_weights, matcher, overlap
+from rag.lexical import content_words, finder, idf_weights, matcher, overlap
 
 
 def test_content_words_drop_stop_words_and_plurals() -> None:
@@ -29,7 +29,7 @@ def test_matcher_finds_question_words_and_their_plurals() -> None:
 
 words = st.sampled_from(
     ["court", "courts", "Court", "gas", "news", "new", "this", "thi", "is", "s", "bus", "buss",
-     "Суд", "суды", "🙂", "x1", "1", "the", "Bowls", "bowl"]
+     "Суд", "суды", "🙂", "x1", "1", "the", "Bowls", "bowl", "İstanbul", "ΣΟΦΟΣ", "σοφος"]
 )  # fmt: skip
 texts = st.lists(
     st.tuples(words, st.sampled_from([" ", ", ", "-", "'", ". ", "_", ""])), max_size=12
@@ -40,6 +40,11 @@ texts = st.lists(
 def test_matcher_equals_content_words_intersection(question: str, text: str) -> None:
     q_words = content_words(question)
     assert matcher(q_words)(text) == content_words(text) & q_words
+
+
+def test_finder_gives_where_each_question_word_is() -> None:
+    text = "Courts: the court ruled. Courtiers"
+    assert finder({"court", "ruled"})(text) == [(0, "court"), (12, "court"), (18, "ruled")]
 
 
 def test_overlap_weights_rare_words_more() -> None:
