@@ -505,7 +505,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["cold_start"] = cold_start(settings, questions[0])
     if args.txtai_python:
         log("txtai ...")
-        result["txtai"] = txtai_compare(args.txtai_python, encoder, chunk_texts, questions, work)
+        result["txtai"] = txtai_compare(
+            args.txtai_python, settings.model, chunk_texts, questions, work
+        )
     result["load_avg_end"] = os.getloadavg()
     return result
 
@@ -677,10 +679,15 @@ print(json.dumps({"build_seconds": round(build, 2),
 
 
 def txtai_compare(
-    python: str, encoder: Any, chunks: list[str], questions: list[str], work: Path
+    python: str, model: str, chunks: list[str], questions: list[str], work: Path
 ) -> dict[str, Any]:
     """Build and query txtai `Embeddings(hybrid=True)` on the same chunks, same model."""
-    path = getattr(encoder, "path", None)
+    from .embed import SentenceTransformerEncoder, get_encoder
+
+    encoder = get_encoder(model, "torch")
+    if not isinstance(encoder, SentenceTransformerEncoder):
+        return {"error": f"txtai needs a sentence-transformers model folder, not {model!r}"}
+    path = encoder.path
     spec = work / "txtai-spec.json"
     spec.write_text(json.dumps({"model": str(path), "chunks": chunks, "questions": questions}))
     script = work / "txtai_bench.py"
