@@ -31,7 +31,7 @@ class Encoder(Protocol):
     dim: int
     max_pieces: int  # word pieces per text, special tokens excluded
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         """Float32 array (len(texts), dim), each row L2-normalized."""
         ...
 
@@ -114,7 +114,7 @@ class SentenceTransformerEncoder:
                     ) from e
             return self._model
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         import numpy as np
 
         if not texts:
@@ -286,7 +286,7 @@ class OnnxEncoder:
                 self._tokenizer = tokenizer
             return self._session, self._tokenizer
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         import numpy as np
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

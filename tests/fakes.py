@@ -61,7 +61,7 @@ class FakeEncoder:
         norm = float(np.linalg.norm(v))
         return v / norm if norm else v
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         self.calls.append(list(texts))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
