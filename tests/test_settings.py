@@ -17,7 +17,7 @@ def test_defaults() -> None:
     assert s.k == 5
     assert s.model == "all-MiniLM-L6-v2"
     assert (s.chunk_tokens, s.chunk_overlap, s.max_wordpieces) == (200, 1, 256)
-    assert s.batch_size == 64 and s.candidates == 40 and s.per_doc == 2
+    assert s.batch_size == 16 and s.candidates == 40 and s.per_doc == 2
     assert s.answer_sentences == 4 and s.abstain_below == pytest.approx(0.40)
     assert s.progress is True
     assert s == Settings()
