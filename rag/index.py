@@ -37,7 +37,7 @@ from .errors import (
     RagError,
     SourceError,
 )
-from .readers import list_sources, read_source
+from .readers import check_sources_folder, list_sources, read_source
 from .sentences import split_sentences
 from .settings import Settings
 from .store import FileRecord, Store
@@ -126,6 +126,7 @@ def build_index(
     encoder = get_encoder(settings.model, settings.embed_backend)
     shape = fingerprint(settings, encoder)
     index_dir = settings.index
+    check_sources_folder(settings.sources)  # before creating anything for a wrong path
     index_dir.mkdir(parents=True, exist_ok=True)
     report = IndexReport()
     with _lock(index_dir):

@@ -55,14 +55,8 @@ _META_FIELDS = ("title", "publisher", "author", "date", "url")
 # Listing
 
 
-def list_sources(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Every readable supported file under `root`, plus (relative path, reason) for skipped ones.
-
-    Hidden entries, sidecars and unsupported extensions are ignored silently; broken symlinks,
-    symlinks leading outside `root`, symlinked folders (not followed), unreadable entries and
-    sidecars without a source file are reported. Both lists are sorted by relative POSIX path.
-    """
-    root = Path(root)
+def check_sources_folder(root: Path) -> None:
+    """Raise `SourceError` unless `root` is a folder that can be listed."""
     try:
         root_stat = root.stat()
     except FileNotFoundError:
@@ -71,6 +65,17 @@ def list_sources(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
         raise SourceError(str(root), _os_reason(err)) from None
     if not stat.S_ISDIR(root_stat.st_mode):
         raise SourceError(str(root), "not a folder (give the folder that holds the sources)")
+
+
+def list_sources(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Every readable supported file under `root`, plus (relative path, reason) for skipped ones.
+
+    Hidden entries, sidecars and unsupported extensions are ignored silently; broken symlinks,
+    symlinks leading outside `root`, symlinked folders (not followed), unreadable entries and
+    sidecars without a source file are reported. Both lists are sorted by relative POSIX path.
+    """
+    root = Path(root)
+    check_sources_folder(root)
     real_root = root.resolve()
 
     found: list[tuple[str, Path]] = []

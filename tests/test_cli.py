@@ -136,6 +136,7 @@ def test_missing_index_and_no_sources(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert_one_line_error(done.stderr, "no-sources", "not found")
     assert done.stdout == ""
+    assert not (tmp_path / "no-index").exists()  # nothing is created for a wrong path
     # The same through RAG_* variables, and for `rag index`.
     env = {"RAG_INDEX": str(tmp_path / "no-index"), "RAG_SOURCES": str(tmp_path / "no-sources")}
     done = run_cli("index", cwd=tmp_path, env=env)
