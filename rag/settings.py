@@ -86,7 +86,7 @@ class Settings:
     embed_backend: str = _opt(
         "auto",
         "Embedding runtime: auto (onnx where possible), torch, onnx (ONNX Runtime: the same "
-        "vectors, about 4x faster per question) or onnx-int8 (int8 weights: vectors drift, "
+        "vectors, about 3x faster per question) or onnx-int8 (int8 weights: vectors drift, "
         "an index must be rebuilt).",
     )
 

@@ -68,6 +68,8 @@ def test_bench_quick_json(tmp_path: Path, fake_encoder: FakeEncoder, capsys) -> 
     result = json.loads(capsys.readouterr().out)
     assert result["index_build"]["chunks"] > 0
     assert result["encode_raw"]["chunks_per_s"] > 0
+    assert result["encode_runtime"]["texts_per_s"] > 0
+    assert set(result["ratio"]) == {"chunks", "texts", "texts_runtime"}
     assert result["noop_reindex"]["documents"] == 30
     assert "changed" not in result["noop_reindex"]
     sizes = {q["chunks"]: q for q in result["query"]}
