@@ -57,7 +57,7 @@ def get_encoder(name: str, backend: str = "auto") -> Encoder:
 
     `backend` "onnx" or "onnx-int8" runs a sentence-transformers model through ONNX Runtime
     instead of PyTorch (see `OnnxEncoder`); "auto" is "onnx" where it can be (same vectors,
-    a question encoded in ~4 ms instead of ~15 ms) and "torch" otherwise.
+    a question encoded in ~5 ms instead of ~15 ms) and "torch" otherwise.
     """
     if backend == "auto":
         backend = _auto_backend(name)

@@ -38,7 +38,8 @@ def content_words(text: str) -> set[str]:
 def finder(question_words: set[str]) -> Callable[[str], list[tuple[int, str]]]:
     """A function giving (offset, word) for each occurrence of one of `question_words`
     (or its plural form) in a text: one regular-expression pass that looks for those
-    words only, instead of building every word of the text (see `matcher`)."""
+    words only, instead of building every word of the text. The words found are exactly
+    `content_words(text) & question_words`."""
     if not question_words:
         return lambda text: []
     alternatives = "|".join(sorted(map(re.escape, question_words), key=len, reverse=True))
@@ -54,13 +55,6 @@ def finder(question_words: set[str]) -> Callable[[str], list[tuple[int, str]]]:
         return hits
 
     return find
-
-
-def matcher(question_words: set[str]) -> Callable[[str], frozenset[str]]:
-    """A function giving the `question_words` a text holds: the same as
-    `content_words(text) & question_words`, found by `finder`."""
-    find = finder(question_words)
-    return lambda text: frozenset(word for _, word in find(text))
 
 
 def overlap(

@@ -82,7 +82,6 @@ class Store:
     def __init__(self, path: Path, *, readonly: bool) -> None:
         self.path, self.readonly = path, readonly
         self._chunk_count: int | None = None
-        self._counted: dict[tuple[str, int], int] = {}  # (word, budget): chunks, capped
         self._local = threading.local()
         if not readonly:
             con = self.con
@@ -264,9 +263,8 @@ class Store:
         """Chunk rows; cached for a read-only (published, never changing) generation."""
         if self.readonly and self._chunk_count is not None:
             return self._chunk_count
-        (n,) = self.con.execute("SELECT COUNT(*) FROM chunks").fetchone()
-        self._chunk_count = n
-        return n
+        self._chunk_count = self.count("chunks")
+        return self._chunk_count
 
     def chunks(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
         ids = list(ids)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from rag.answer import DATES_DIFFER_NOTE, NOT_IN_SOURCES, compose, is_statement
-from rag.lexical import content_words, matcher
+from rag.lexical import content_words
 from rag.retrieve import Retrieved, Sentence
 from rag.types import Passage
 
@@ -24,7 +24,7 @@ def vec(cosine: float) -> np.ndarray:
 def retrieved(question: str, docs: list[tuple[str, str, list[tuple[str, float]]]]) -> Retrieved:
     """docs: (doc_id, date, [(sentence, cosine), ...]); one passage per document."""
     passages, sentences = [], {}
-    match = matcher(content_words(question))
+    q_words = content_words(question)
     for rank, (doc_id, date, items) in enumerate(docs, 1):
         text = " ".join(s for s, _ in items)
         spans, at = [], 0
@@ -32,7 +32,12 @@ def retrieved(question: str, docs: list[tuple[str, str, list[tuple[str, float]]]
             start = text.index(sentence, at)
             spans.append(
                 Sentence(
-                    start, start + len(sentence), sentence, vec(cosine), cosine, match(sentence)
+                    start,
+                    start + len(sentence),
+                    sentence,
+                    vec(cosine),
+                    cosine,
+                    frozenset(content_words(sentence) & q_words),
                 )
             )
             at = start + len(sentence)
