@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .store import STOPWORDS
+from .lexical import is_word
 
 # Words that point back to something said earlier in the conversation.
 DEICTIC = frozenset(
@@ -60,9 +60,7 @@ def content_words(text: str) -> list[str]:
     out = []
     for word in _tokens(text):
         low = word.lower()
-        if low in STOPWORDS or low in _FILLER or low in DEICTIC or low in seen:
-            continue
-        if len(low) < 2 and not low.isdigit():
+        if not is_word(low) or low in _FILLER or low in DEICTIC or low in seen:
             continue
         seen.add(low)
         out.append(word)

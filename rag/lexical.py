@@ -28,11 +28,18 @@ def _lower(text: str) -> str:
     return text.replace("İ", "I").lower()
 
 
+def is_word(token: str) -> bool:
+    """Not a stop word, and not a single letter: "\\w+" splits "Russia's" into "russia"
+    and "s", "U.S." into "u" and "s", and those letters say nothing. Digits stay."""
+    return token not in STOPWORDS and (len(token) > 1 or token.isdigit())
+
+
 def content_words(text: str) -> set[str]:
-    """Lower-cased words that are not stop words, with a trailing "s" dropped (len > 3)."""
+    """Lower-cased words that are not stop words or single letters, with a trailing "s"
+    dropped (len > 3)."""
     # Set difference first: retrieval calls this for hundreds of sentences per question.
     words = set(_WORD.findall(_lower(text))) - STOPWORDS
-    return {w[:-1] if len(w) > 3 and w[-1] == "s" else w for w in words}
+    return {w[:-1] if len(w) > 3 and w[-1] == "s" else w for w in words if is_word(w)}
 
 
 def finder(question_words: set[str]) -> Callable[[str], list[tuple[int, str]]]:
@@ -50,7 +57,7 @@ def finder(question_words: set[str]) -> Callable[[str], list[tuple[int, str]]]:
         for m in pattern.finditer(_lower(text)):  # same length: offsets hold for `text`
             token = m.group()
             word = token[:-1] if len(token) > 3 and token[-1] == "s" else token
-            if word in question_words and token not in STOPWORDS:
+            if word in question_words and is_word(token):
                 hits.append((m.start(), word))
         return hits
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .lexical import STOPWORDS
+from .lexical import is_word
 from .types import Document, Span
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ class Store:
         whose counts sum to at most the budget, are ranked; a word in more chunks than the
         budget is left to the dense retriever. Smaller indexes rank every word.
         """
-        words = sorted({w for w in re.findall(r"\w+", question.lower()) if w not in STOPWORDS})
+        words = sorted({w for w in re.findall(r"\w+", question.lower()) if is_word(w)})
         if self.chunk_count() > BM25_MAX_ROWS:
             words = self._rarest(words, BM25_MAX_ROWS)
         if not words:
