@@ -12,8 +12,10 @@ The best sentence is the answer; more join while they score within `MORE_RATIO` 
 say something new, and the answer stays under `MAX_ANSWER_WORDS`. A sentence that
 depends on the one before (it opens with a pronoun or continues a quote) is quoted
 together with it. When even the best sentence is far from the question (cosine below
-`settings.abstain_below`), the reply is `NOT_IN_SOURCES` and the passages are still
-listed. Questions, headings and bylines are never quoted; no text is generated.
+`settings.abstain_below`), or when the question asks for a number or a date and no
+sentence good enough to join the answer holds one, the reply is `NOT_IN_SOURCES` and the
+passages are still listed. Questions, headings and bylines are never quoted; no text is
+generated.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def compose(
     """(answer text, abstained, citations, note) from the retrieved passages."""
     scored = score_sentences(retrieved)
     best_cosine = max((s.sentence.cosine for s in scored), default=-1.0)
-    if not scored or best_cosine < abstain_below:
+    if not scored or best_cosine < abstain_below or _lacks_type(retrieved.question, scored):
         return NOT_IN_SOURCES, True, [], ""
     chosen: list[tuple[int, int, Scored]] = []  # (quote start, quote end, scored)
     words = 0
@@ -138,6 +140,15 @@ def compose(
         )
         parts.append(f"{quote} [{n}]")
     return " ".join(parts), False, citations, note
+
+
+def _lacks_type(question: str, scored: list[Scored]) -> bool:
+    """The question asks for a number or a date, and no sentence that could join the
+    answer holds one: the sources are on topic but do not say. (Names are not checked:
+    a one-word or oddly cased name, "Newton", "DeMarcus Ware", escapes the pattern.)"""
+    wants = [p for asks, p in _WANTS if p is not _NAME and asks.search(question)]
+    near = [s for s in scored if s.score >= MORE_RATIO * scored[0].score]
+    return bool(wants) and not any(p.search(s.sentence.text) for s in near for p in wants)
 
 
 def newest_first(chosen: list[tuple[int, int, Scored]]) -> tuple[list, str]:

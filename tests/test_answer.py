@@ -172,3 +172,41 @@ def test_a_less_precise_date_is_not_a_different_date() -> None:
     )
     _, _, citations, note = answer(r)
     assert citations[0].doc_id == "month" and note == ""
+
+
+def test_a_how_many_question_abstains_when_no_close_sentence_holds_a_number() -> None:
+    # On topic, but the article never gives the length: quoting it would not answer.
+    r = retrieved(
+        "How long will the new railway be?",
+        [("a", "", [("The new railway will link the port with the capital.", 0.7)])],
+    )
+    text, abstained, _, _ = answer(r)
+    assert abstained and text == NOT_IN_SOURCES
+
+
+def test_a_how_many_question_answers_when_a_close_sentence_holds_a_number() -> None:
+    r = retrieved(
+        "How long will the new railway be?",
+        [
+            (
+                "a",
+                "",
+                [
+                    ("The new railway will link the port with the capital.", 0.7),
+                    ("Its track will run for 573 kilometres.", 0.6),
+                ],
+            )
+        ],
+    )
+    _, abstained, citations, _ = answer(r)
+    assert not abstained and any("573" in c.quote for c in citations)
+
+
+def test_a_who_question_is_not_refused_for_want_of_a_full_name() -> None:
+    # Names are too varied ("Newton", "DeMarcus Ware") to require one.
+    r = retrieved(
+        "Who sacked the quarterback?",
+        [("a", "", [("Newton was sacked by DeMarcus Ware as time expired.", 0.7)])],
+    )
+    _, abstained, _, _ = answer(r)
+    assert not abstained
