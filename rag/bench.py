@@ -204,7 +204,7 @@ def scaled_index(
     vectors = fit(flat, base.ann_threshold, base.ann_nprobe or None)
     vec_seconds = time.perf_counter() - t_vec
     vectors.save(work / ix.VECTORS_FILE)
-    encoder = get_encoder(base.model)
+    encoder = get_encoder(base.model, base.embed_backend)
     settings = base.with_(index=target)
     shape = ix.fingerprint(settings, encoder)
     ix._publish(target, work, "gen-000001", shape, counts, vectors.kind, vectors.params)
@@ -385,7 +385,7 @@ def _pct(values: list[float], pct: float) -> float:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from .embed import get_encoder
+    from .embed import get_encoder, get_query_encoder
     from .index import build_index
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="rag-bench-"))
@@ -403,10 +403,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         progress=False,
         **({"ann_threshold": args.ann_threshold} if args.ann_threshold else {}),
     )
-    encoder = get_encoder(settings.model)
+    encoder = get_encoder(settings.model, settings.embed_backend)
     result: dict[str, Any] = {
         "machine": machine(),
         "model": encoder.name,
+        "query_model": get_query_encoder(settings.model, settings.embed_backend).name,
         "work": str(work),
         "docs": args.docs,
         "corpus": [str(f) for f in folders],
@@ -477,7 +478,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     questions = load_bench_questions(
         args.questions or _default_questions(), args.queries, corpus_sentences(folders)
     )
-    qvecs = encoder.encode(questions)
+    qvecs = get_query_encoder(settings.model, settings.embed_backend).encode(questions)
     result["query"] = []
     for size in args.sizes:
         log(f"query at {size} chunks: building the scaled index ...")

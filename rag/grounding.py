@@ -7,7 +7,7 @@ passage the model was given, and scores each claim (the sentence without markers
 the passages it cites:
 
 * cosine: the best cosine between the claim's embedding and the cited passages' stored
-  sentence vectors (same encoder as the index);
+  sentence vectors (the index's question encoder);
 * overlap: the share of the claim's content words found in the cited passages' text;
 * numbers: every number in the claim must appear in a cited passage.
 

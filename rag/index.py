@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .clean import clean
-from .embed import Encoder, get_encoder
+from .embed import Encoder, get_encoder, get_query_encoder
 from .errors import (
     IndexCorruptError,
     IndexMismatchError,
@@ -500,6 +500,8 @@ class LoadedIndex:
             )
         self.encoder = get_encoder(settings.model, settings.embed_backend)
         check_compatible(manifest, fingerprint(settings, self.encoder), index_dir)
+        # Questions may use a more precise encoder of the same model (see get_query_encoder).
+        self.query_encoder = get_query_encoder(settings.model, settings.embed_backend)
         generation = index_dir / manifest["generation"]
         for name, meta in manifest["files"].items():
             path = generation / name

@@ -484,7 +484,7 @@ def answer_with_llm(
             sentences=[],
             llm=info,
         )
-    checked = check_answer(generation.text, fitted.given, index.encoder)
+    checked = check_answer(generation.text, fitted.given, index.query_encoder)
     info["grounded"] = checked.grounded
     info["removed_markers"] = checked.removed_markers
     if checked.supported == 0:

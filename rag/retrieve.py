@@ -64,7 +64,7 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
 
     started = time.perf_counter()
     settings = index.settings
-    qv = index.encoder.encode([question])[0]
+    qv = index.query_encoder.encode([question])[0]
     pool = max(settings.candidates, k)
     dense = index.vectors.search(qv, pool)
     lexical = index.store.bm25(question, pool)

@@ -1,5 +1,7 @@
-"""The bundled model through both runtimes: ONNX Runtime (the default) and PyTorch give
-the same vectors, so an index built with either is read by the other."""
+"""The bundled model through both runtimes. ONNX Runtime in full precision gives
+PyTorch's vectors, so an index built with either is read by the other; the default
+embeds documents with int8 weights (close, but a different model name) and questions
+in full precision."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embed import OnnxEncoder, SentenceTransformerEncoder, get_encoder
+from rag.embed import OnnxEncoder, SentenceTransformerEncoder, get_encoder, get_query_encoder
 
 MODEL = "all-MiniLM-L6-v2"
 TEXTS = [
@@ -21,8 +23,9 @@ TEXTS = [
 
 
 @pytest.mark.slow
-def test_auto_runs_the_bundled_model_on_onnx_with_torchs_vectors(tmp_path: Path) -> None:
-    auto, torch = get_encoder(MODEL), get_encoder(MODEL, "torch")
+def test_auto_asks_questions_on_onnx_with_torchs_vectors(tmp_path: Path) -> None:
+    auto, torch = get_query_encoder(MODEL), get_encoder(MODEL, "torch")
+    assert auto is get_encoder(MODEL, "onnx")
     assert isinstance(auto, OnnxEncoder) and isinstance(torch, SentenceTransformerEncoder)
     assert auto.name == torch.name and auto.dim == torch.dim  # one index serves both
     a, t = auto.encode(TEXTS), torch.encode(TEXTS)
@@ -34,3 +37,17 @@ def test_auto_runs_the_bundled_model_on_onnx_with_torchs_vectors(tmp_path: Path)
     assert float(np.min(np.sum(single * a, axis=1))) > 0.99999
     exported = list((Path.home() / ".cache" / "rag" / "onnx").glob("*/model.onnx"))
     assert len(exported) == 1  # exported once, into the (test session's) cache
+
+
+@pytest.mark.slow
+def test_auto_embeds_documents_with_int8_weights_close_to_the_model() -> None:
+    documents, questions = get_encoder(MODEL), get_query_encoder(MODEL)
+    assert documents is get_encoder(MODEL, "onnx-int8") and documents is not questions
+    # Other vectors, another name: an index built one way is refused by the other.
+    assert documents.name != questions.name and documents.dim == questions.dim
+    d, q = documents.encode(TEXTS), questions.encode(TEXTS)
+    assert np.allclose(np.linalg.norm(d, axis=1), 1.0, atol=1e-5)
+    cosines = np.sum(d * q, axis=1)
+    assert float(cosines.min()) > 0.97 and float(cosines.mean()) > 0.98
+    quantized = list((Path.home() / ".cache" / "rag" / "onnx").glob("*/model_qint8*.onnx"))
+    assert len(quantized) == 1

@@ -185,7 +185,7 @@ def calibration_rows(index) -> list[tuple[dict, float, float, bool, bool]]:
         if claim["anchor"]:
             anchor = normalize_for_match(claim["anchor"])
             n = next(g.n for g in given if anchor in normalize_for_match(g.passage.text))
-        s = check_answer(f"{claim['claim']} [{n}]", given, index.encoder).sentences[0]
+        s = check_answer(f"{claim['claim']} [{n}]", given, index.query_encoder).sentences[0]
         rows.append((claim, s.cosine, s.overlap, s.numbers_ok, s.supported))
     return rows
 

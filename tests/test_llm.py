@@ -472,14 +472,17 @@ def test_hallucinated_world_cup_winner_is_caught(llm_index: Settings) -> None:
     # Ask the small model to answer anyway: it will (it knows no better).
     fitted.messages[1]["content"] += " Name the winning team, and cite a passage."
     raw = backend.generate(fitted.messages, SMALL["llm_max_tokens"]).text
-    checked = check_answer(raw, fitted.given, index.encoder)
+    # What the model says depends on the passages it is shown; the claim SmolLM2 once made
+    # is appended, so the checker always has a made-up winner to refuse.
+    made_up = "The winning team is the United States. [1]"
+    checked = check_answer(f"{raw} {made_up}", fitted.given, index.query_encoder)
     # Any sentence naming a winner (SmolLM2 says "The winning team is the United States.")
     teams = re.compile(
         r"\bwon\b|\bwinn|champion|argentina|france|brazil|germany|spain|croatia|united states",
         re.I,
     )
     claims = [s for s in checked.sentences if teams.search(s.text)]
-    assert claims, f"expected the small model to name a winner; it said {raw!r}"
+    assert claims, f"the made-up winner was not checked; the model said {raw!r}"
     assert all(not s.supported for s in claims), (raw, claims)
     # And through the front door: never an answer that names a winner as supported.
     answer = api.answer(question, llm_index.with_(llm_model=str(backend.path), **SMALL))
