@@ -6,8 +6,8 @@ pushed to the start of the next sentence is moved back), drops markers that name
 passage the model was given, and scores each claim (the sentence without markers) against
 the passages it cites:
 
-* cosine: the best cosine between the claim's embedding and the cited passages' stored
-  sentence vectors (the index's question encoder);
+* cosine: the best cosine between the claim's embedding (by the index's question
+  encoder) and the cited passages' stored sentence vectors;
 * overlap: the share of the claim's content words found in the cited passages' text;
 * numbers: every number in the claim must appear in a cited passage.
 
