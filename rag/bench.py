@@ -162,7 +162,6 @@ def scaled_index(
     import numpy as np
 
     ix = importlib.import_module(".index", __package__)
-    from .embed import get_encoder
     from .vectors import FlatVectors, fit
 
     started = time.perf_counter()
@@ -204,7 +203,7 @@ def scaled_index(
     vectors = fit(flat, base.ann_threshold, base.ann_nprobe or None)
     vec_seconds = time.perf_counter() - t_vec
     vectors.save(work / ix.VECTORS_FILE)
-    encoder = get_encoder(base.model, base.embed_backend)
+    encoder = ix.document_encoder(base, base_manifest)
     settings = base.with_(index=target)
     shape = ix.fingerprint(settings, encoder)
     ix._publish(target, work, "gen-000001", shape, counts, vectors.kind, vectors.params)

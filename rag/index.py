@@ -90,6 +90,20 @@ def fingerprint(settings: Settings, encoder: Encoder) -> dict[str, Any]:
     return shape
 
 
+def document_encoder(settings: Settings, manifest: dict[str, Any] | None) -> Encoder:
+    """The encoder for an index's documents: `settings.embed_backend`'s, except that under
+    "auto" an index whose documents are in full precision (built with `onnx` or `torch`,
+    or by a version before int8 documents) is read and updated that way. Its vectors are
+    the model's own and the question encoder is the same either way, so there is nothing
+    to rebuild; `rag index --rebuild` switches it to the current default."""
+    encoder = get_encoder(settings.model, settings.embed_backend)
+    if settings.embed_backend == "auto" and manifest is not None:
+        full = get_query_encoder(settings.model, "auto")
+        if full is not encoder and manifest.get("shape", {}).get("model") == full.name:
+            return full
+    return encoder
+
+
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     path = index_dir / MANIFEST
     if not path.exists():
@@ -123,8 +137,6 @@ def build_index(
 ) -> IndexReport:
     """Bring the index in `settings.index` up to date with `settings.sources`."""
     started = time.perf_counter()
-    encoder = get_encoder(settings.model, settings.embed_backend)
-    shape = fingerprint(settings, encoder)
     index_dir = settings.index
     check_sources_folder(settings.sources)  # before creating anything for a wrong path
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -140,7 +152,9 @@ def build_index(
         previous = index_dir / manifest["generation"] if manifest else None
         if rebuild:
             manifest = None
-        elif manifest is not None:
+        encoder = document_encoder(settings, manifest)
+        shape = fingerprint(settings, encoder)
+        if manifest is not None:
             check_compatible(manifest, shape, index_dir)
         files, problems = list_sources(settings.sources)
         report.skipped += problems
@@ -498,7 +512,7 @@ class LoadedIndex:
                 f"The index in {index_dir} has format {manifest.get('format')}, this version "
                 f"reads format {FORMAT_VERSION}. Rebuild it with: rag index --rebuild"
             )
-        self.encoder = get_encoder(settings.model, settings.embed_backend)
+        self.encoder = document_encoder(settings, manifest)
         check_compatible(manifest, fingerprint(settings, self.encoder), index_dir)
         # Questions may use a more precise encoder of the same model (see get_query_encoder).
         self.query_encoder = get_query_encoder(settings.model, settings.embed_backend)

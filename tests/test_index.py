@@ -614,3 +614,32 @@ def test_index_opened_before_an_update_keeps_serving_other_threads(
         assert errors == []
     finally:
         idx.close()
+
+
+@pytest.mark.slow
+def test_auto_keeps_an_index_whose_documents_are_in_full_precision(
+    seed_sources: Path, tmp_path: Path
+) -> None:
+    """An index built with full-precision document vectors (`onnx`, or before int8
+    documents were the default) is read and updated under "auto" without a rebuild;
+    a rebuild switches it to int8 documents; asking for int8 explicitly is refused."""
+    full = Settings.load(
+        env={}, sources=seed_sources, index=tmp_path / "index", embed_backend="onnx"
+    ).with_(progress=False)
+    build_index(full)
+    model = read_manifest(full.index)["shape"]["model"]
+    assert model == "all-MiniLM-L6-v2"
+    auto = full.with_(embed_backend="auto")
+    index = open_index(auto)
+    assert index.encoder is index.query_encoder and index.encoder.name == model
+    (seed_sources / "quokkas.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    report = build_index(auto)
+    assert report.added == 1 and read_manifest(auto.index)["shape"]["model"] == model
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        open_index(full.with_(embed_backend="onnx-int8"))
+    build_index(auto, rebuild=True)
+    int8 = read_manifest(auto.index)["shape"]["model"]
+    assert int8 == "all-MiniLM-L6-v2+onnx-int8-per-channel"
+    assert open_index(auto).encoder.name == int8
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        open_index(full)
