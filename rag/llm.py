@@ -19,6 +19,7 @@ a `note` saying why. Which backend runs is decided by `backend_for(settings)`.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import ipaddress
 import json
@@ -98,6 +99,15 @@ _MODELS: dict[tuple[str, int, int], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
+def _close_models() -> None:
+    """Free the loaded models while llama_cpp is intact: left to the garbage collector at
+    interpreter exit, each prints an "Exception ignored" traceback."""
+    with _MODELS_LOCK:
+        for model in _MODELS.values():
+            model.close()
+        _MODELS.clear()
+
+
 class LlamaCppBackend:
     """A GGUF model run by llama-cpp-python in this process, loaded once per file."""
 
@@ -133,6 +143,8 @@ class LlamaCppBackend:
                 except (ValueError, RuntimeError, OSError) as e:
                     raise LLMUnavailable(f"The model {self.path} could not be loaded: {e}") from e
                 model.__dict__["_rag_lock"] = threading.Lock()
+                if not _MODELS:
+                    atexit.register(_close_models)
                 _MODELS[key] = model
             return _MODELS[key]
 
