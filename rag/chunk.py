@@ -35,9 +35,17 @@ def chunk_text(
 ) -> list[Chunk]:
     """Pack `sentences` (spans into `text`) into chunks; see the module docstring."""
     limit = _Limit(count_tokens, count_pieces, target, max_pieces)
-    units = [piece for start, end in sentences for piece in limit.split(text, start, end)]
-    tokens = [count_tokens(text[a:b]) for a, b in units]
-    pieces = [count_pieces(text[a:b]) for a, b in units]
+    units: list[Unit] = []
+    tokens: list[int] = []
+    pieces: list[int] = []
+    for start, end in sentences:
+        size = limit.size(text[start:end])  # each sentence is tokenized once, here
+        fitting = limit.fits(size)
+        for a, b in [(start, end)] if fitting else limit.split(text, start, end):
+            t, p = size if fitting else limit.size(text[a:b])
+            units.append((a, b))
+            tokens.append(t)
+            pieces.append(p)
     groups: list[list[int]] = []
     i = 0
     while i < len(units):
@@ -85,10 +93,15 @@ class _Limit:
         self.count_tokens, self.count_pieces = count_tokens, count_pieces
         self.target, self.max_pieces = target, max_pieces
 
+    def size(self, piece: str) -> tuple[int, int]:
+        """(tiktoken tokens, word pieces) of `piece`."""
+        return self.count_tokens(piece), self.count_pieces(piece)
+
+    def fits(self, size: tuple[int, int]) -> bool:
+        return size[0] <= self.target and size[1] <= self.max_pieces
+
     def ok(self, piece: str) -> bool:
-        return (
-            self.count_tokens(piece) <= self.target and self.count_pieces(piece) <= self.max_pieces
-        )
+        return self.fits(self.size(piece))
 
     def split(self, text: str, start: int, end: int) -> list[Unit]:
         """The span itself when it fits, else word-boundary pieces that each fit."""
