@@ -300,6 +300,8 @@ class OnnxEncoder:
                     ) from e
                 options = ort.SessionOptions()
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                if self.quantized:  # one text per run, one run per core (see encode)
+                    options.intra_op_num_threads = 1
                 self._session = ort.InferenceSession(
                     str(self.model_file()), options, providers=["CPUExecutionProvider"]
                 )
@@ -316,6 +318,8 @@ class OnnxEncoder:
         if not texts:
             return out
         session, tokenizer = self._load()
+        if self.quantized:
+            return self._encode_one_by_one(texts, out)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
@@ -328,6 +332,35 @@ class OnnxEncoder:
             pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
             out[rows] = pooled
+        return out
+
+    def _encode_one_by_one(self, texts: list[str], out: np.ndarray) -> np.ndarray:
+        """Each text in a run of its own, on as many threads as cores, each run on one.
+
+        Dynamic int8 scales a run's activations by their range over the whole batch, so in
+        a batch a text's vector would depend on its neighbours (cosine down to 0.988); alone
+        it is a function of the text. With no padding and no cross-thread sync inside a
+        run, this is also faster here than 2-thread batches of 16 (267 vs 197 texts/s).
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        import numpy as np
+
+        session, tokenizer = self._load()
+
+        def one(i: int) -> None:
+            ids = np.asarray([tokenizer.encode(texts[i]).ids], dtype=np.int64)
+            feeds = {
+                "input_ids": ids,
+                "attention_mask": np.ones_like(ids),
+                "token_type_ids": np.zeros_like(ids),
+            }
+            pooled = session.run(None, feeds)[0][0].mean(0)
+            out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # long ones first
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(one, order))
         return out
 
 

@@ -379,10 +379,12 @@ def _embed(
 
     Chunks and sentences are embedded together, longest first, so that each batch holds
     texts of about one length and the model pads (wastes) little; each slice's vectors go
-    to their own sink (FAISS for chunks, SQLite for sentences).
+    to their own sink (FAISS for chunks, SQLite for sentences). Equal texts (a one-sentence
+    chunk and its sentence, a line repeated across articles) sort side by side and are
+    embedded once per slice.
     """
     items = [(len(t), 0, i, t) for i, t in chunks] + [(len(t), 1, i, t) for i, t in sentences]
-    items.sort(key=lambda item: -item[0])
+    items.sort(key=lambda item: (-item[0], item[3]))
     total = len(items)
     step = max(settings.batch_size * 4, 1)
     done = 0
@@ -390,7 +392,9 @@ def _embed(
     sinks = (vectors.add, store.set_sentence_vectors)
     for i in range(0, total, step):
         batch = items[i : i + step]
-        encoded = encoder.encode([b[3] for b in batch], settings.batch_size)
+        unique = {text: n for n, text in enumerate(dict.fromkeys(b[3] for b in batch))}
+        encoded = encoder.encode(list(unique), settings.batch_size)
+        encoded = encoded[[unique[b[3]] for b in batch]]
         for kind, sink in enumerate(sinks):
             rows = [n for n, b in enumerate(batch) if b[1] == kind]
             if rows:
