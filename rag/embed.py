@@ -144,10 +144,10 @@ BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 
 def get_query_encoder(name: str, backend: str = "auto") -> Encoder:
     """The encoder for questions to an index whose documents `get_encoder(name, backend)`
-    embedded: the same one, except under "auto", where documents get int8 weights (1.7x
-    faster to index) and questions the full-precision model. Int8 moves a vector by
+    embedded: the same one, except under "auto", where documents get int8 weights (about
+    2.5x faster to index) and questions the full-precision model. Int8 moves a vector by
     cosine ~0.007; on one side only, SQuAD hit@5 does not move (0.970), where int8 on
-    both sides loses 0.002 of it and 0.006 of answer hit (BENCHMARKS.md)."""
+    both sides loses 0.002 of it (BENCHMARKS.md)."""
     if backend == "auto" and _auto_backend(name) == "onnx-int8":
         return get_encoder(name, "onnx")
     return get_encoder(name, backend)

@@ -87,8 +87,8 @@ class Settings:
         "auto",
         "Embedding runtime: auto (where possible, onnx-int8 for documents and onnx for "
         "questions), torch, onnx (ONNX Runtime: torch's vectors, about 3x faster per "
-        "question) or onnx-int8 (int8 weights, 1.7x faster, vectors move by cosine ~0.007). "
-        "Changing it for documents means rebuilding the index.",
+        "question) or onnx-int8 (int8 weights, about 2.5x faster for documents, vectors "
+        "move by cosine ~0.007). Changing it for documents means rebuilding the index.",
     )
 
     @classmethod

@@ -51,3 +51,8 @@ def test_auto_embeds_documents_with_int8_weights_close_to_the_model() -> None:
     assert float(cosines.min()) > 0.97 and float(cosines.mean()) > 0.98
     quantized = list((Path.home() / ".cache" / "rag" / "onnx").glob("*/model_qint8*.onnx"))
     assert len(quantized) == 1
+    # A text's int8 vector is the same whatever is embedded with it.
+    alone = np.stack([documents.encode([text])[0] for text in TEXTS])
+    reordered = documents.encode(TEXTS[::-1])[::-1]
+    assert float(np.min(np.sum(alone * d, axis=1))) > 0.99999
+    assert float(np.min(np.sum(reordered * d, axis=1))) > 0.99999
