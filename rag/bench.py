@@ -403,10 +403,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         **({"ann_threshold": args.ann_threshold} if args.ann_threshold else {}),
     )
     encoder = get_encoder(settings.model, settings.embed_backend)
+    query_encoder = get_query_encoder(settings.model, settings.embed_backend)
     result: dict[str, Any] = {
         "machine": machine(),
         "model": encoder.name,
-        "query_model": get_query_encoder(settings.model, settings.embed_backend).name,
+        "query_model": query_encoder.name,
         "work": str(work),
         "docs": args.docs,
         "corpus": [str(f) for f in folders],
@@ -477,7 +478,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     questions = load_bench_questions(
         args.questions or _default_questions(), args.queries, corpus_sentences(folders)
     )
-    qvecs = get_query_encoder(settings.model, settings.embed_backend).encode(questions)
+    qvecs = query_encoder.encode(questions)
     result["query"] = []
     for size in args.sizes:
         log(f"query at {size} chunks: building the scaled index ...")
