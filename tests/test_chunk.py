@@ -138,6 +138,19 @@ def test_sentences_are_packed_with_one_sentence_overlap() -> None:
     ]
 
 
+def test_each_sentence_that_fits_is_measured_once() -> None:
+    text = "Aa bb cc. Dd ee ff. Gg hh ii. Jj kk ll. Mm nn oo."
+    measured: list[str] = []
+
+    def counting(piece: str) -> int:
+        measured.append(piece)
+        return count_words(piece)
+
+    chunks = chunk_text("doc", text, split_sentences(text), counting, count_words, 8, 100)
+    assert len(chunks) == 4  # packed with overlap, as above
+    assert measured == [text[a:b] for a, b in split_sentences(text)]
+
+
 def test_overlap_is_dropped_when_it_would_break_the_window() -> None:
     text = "Aa bb cc dd ee ff. Gg hh ii jj kk ll."  # two sentences of 7 pieces each
     chunks = chunk_text("doc", text, split_sentences(text), count_words, count_words, 100, 10)
