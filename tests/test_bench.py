@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 from conftest import SEED_SOURCES, run_cli
 from fakes import FAKE_MODEL, FakeEncoder
 
@@ -94,3 +95,17 @@ def test_embed_backend_setting_is_checked(fake_encoder: FakeEncoder) -> None:
     with pytest.raises(ModelError):  # ONNX needs a sentence-transformers model folder
         get_encoder(FAKE_MODEL, "onnx")
     assert get_encoder(FAKE_MODEL) is fake_encoder  # "auto": other encoders run as they are
+
+
+@pytest.mark.slow
+def test_scaled_index_keeps_the_base_index_encoder(tmp_path: Path) -> None:
+    """A scaled copy records the encoder its base was built with, so it opens under the
+    same `embed_backend` (it used to record the default's, refused for any other)."""
+    settings = Settings.load(
+        env={}, sources=SEED_SOURCES, index=tmp_path / "index", embed_backend="onnx"
+    ).with_(progress=False)
+    build_index(settings)
+    scaled_index(settings, 40, tmp_path / "scaled")
+    idx = open_index(settings.with_(index=tmp_path / "scaled"))
+    assert idx.encoder.name == "all-MiniLM-L6-v2" and idx.vectors.ntotal == 40
+    idx.close()
