@@ -11,7 +11,8 @@ Every statement sentence of the top passages is scored against the question:
 The best sentence is the answer; more join while they score within `MORE_RATIO` of it,
 say something new, and the answer stays under `MAX_ANSWER_WORDS`. A sentence that
 depends on the one before (it opens with a pronoun or continues a quote) is quoted
-together with it. When even the best sentence is far from the question (cosine below
+together with it, and one that begins inside a quotation is quoted from its opening.
+When even the best sentence is far from the question (cosine below
 `settings.abstain_below`), or when the question asks for a number or a date and no
 sentence good enough to join the answer holds one, the reply is `NOT_IN_SOURCES` and the
 passages are still listed. Questions, headings and bylines are never quoted; no text is
@@ -38,6 +39,8 @@ MORE_RATIO = 0.8  # further sentences must score at least this share of the best
 MAX_ANSWER_WORDS = 60
 # A sentence opening with a pronoun needs the one before to say who or what it means.
 _PRONOUN_START = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their)\b", re.I)
+_QUOTE_MARK = re.compile('[“”"«»]')
+QUOTE_REACH = 3  # sentences searched back for the opening of a quotation
 _ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|stated|added|noted)\b", re.I)
 
 _MONTHS = (
@@ -64,7 +67,11 @@ class Scored:
     rank: int
     sentence: Sentence
     passage: Passage
-    previous: Sentence | None  # the sentence before, in the same passage
+    before: list[Sentence]  # the sentences before it in the same passage, nearest last
+
+    @property
+    def previous(self) -> Sentence | None:
+        return self.before[-1] if self.before else None
 
 
 def is_statement(text: str) -> bool:
@@ -99,7 +106,7 @@ def score_sentences(retrieved: Retrieved) -> list[Scored]:
                 + W_TYPED * typed
                 + W_PASSAGE * passage.score
             )
-            scored.append(Scored(score, passage.rank, sentence, passage, previous))
+            scored.append(Scored(score, passage.rank, sentence, passage, sentences[:i]))
     scored.sort(key=lambda s: -s.score)
     return scored
 
@@ -165,14 +172,48 @@ def newest_first(chosen: list[tuple[int, int, Scored]]) -> tuple[list, str]:
 
 
 def _quote_start(item: Scored) -> int:
-    """Where the quote begins: the sentence, or the one before when it depends on it."""
-    s, prev = item.sentence, item.previous
+    """Where the quote begins: the sentence, or earlier when it depends on what comes
+    before: it opens with a pronoun, or continues a quotation without naming its speaker
+    (the sentence before names them), or begins inside a quotation opened in an earlier
+    sentence (from where it opens, so the reader sees the whole quotation)."""
+    s, before = item.sentence, item.before
     # A quote continued without its speaker ("“We have to ...”") needs the one before too.
     continued_quote = s.text[:1] in '“"‘' and not _ATTRIBUTION.search(s.text)
     needs_previous = bool(_PRONOUN_START.match(s.text)) or continued_quote
-    if prev is not None and needs_previous and is_statement(prev.text):
-        return prev.start
-    return s.start
+    if before and needs_previous and is_statement(before[-1].text):
+        s, before = before[-1], before[:-1]
+    return _quotation_opening(s, before, item.passage)
+
+
+def _quotation_opening(sentence: Sentence, before: list[Sentence], passage: Passage) -> int:
+    """The start of `sentence`, or of the sentence that opens the quotation it begins
+    inside: its first quotation mark closes one ("… in Afghanistan,” he said."), or it has
+    none and an earlier sentence of its paragraph left one open. Looks `QUOTE_REACH`
+    sentences back, within the paragraph."""
+    first = _QUOTE_MARK.search(sentence.text)
+    if first is not None and not _closes(sentence.text, first.start()):
+        return sentence.start
+    later = sentence
+    for earlier in reversed(before[-QUOTE_REACH:]):
+        between = passage.text[earlier.end - passage.start : later.start - passage.start]
+        if "\n" in between:
+            break  # quotations in news copy close before a paragraph break
+        marks = list(_QUOTE_MARK.finditer(earlier.text))
+        if marks:
+            return sentence.start if _closes(earlier.text, marks[-1].start()) else earlier.start
+        later = earlier
+    return sentence.start
+
+
+def _closes(text: str, at: int) -> bool:
+    """Whether the quotation mark at `at` closes a quotation: a curly closing mark, or a
+    straight one that follows a word or punctuation mark instead of opening before one."""
+    mark = text[at]
+    if mark in "”»":
+        return True
+    if mark in "“«":
+        return False
+    return at > 0 and not text[at - 1].isspace() and text[at - 1] not in "([{"
 
 
 def _distinct(a: str, b: str) -> bool:

@@ -22,13 +22,15 @@ def vec(cosine: float) -> np.ndarray:
 
 
 def retrieved(question: str, docs: list[tuple[str, str, list[tuple[str, float]]]]) -> Retrieved:
-    """docs: (doc_id, date, [(sentence, cosine), ...]); one passage per document."""
+    """docs: (doc_id, date, [(sentence, cosine), ...]); one passage per document. A
+    sentence written with a leading "\n" starts a new paragraph."""
     passages, sentences = [], {}
     q_words = content_words(question)
     for rank, (doc_id, date, items) in enumerate(docs, 1):
         text = " ".join(s for s, _ in items)
         spans, at = [], 0
-        for sentence, cosine in items:
+        for written, cosine in items:
+            sentence = written.lstrip("\n")
             start = text.index(sentence, at)
             spans.append(
                 Sentence(
@@ -112,6 +114,60 @@ def test_a_dependent_sentence_is_quoted_with_the_one_before() -> None:
     _, _, citations, _ = answer(r)
     assert citations[0].quote.startswith("Minister Ana Ruiz stepped down")
     assert citations[0].quote.endswith("untenable.")
+
+
+def quoted(question: str, sentences: list[tuple[str, float]]) -> str:
+    """The first citation's quote for `question` over one passage of `sentences`."""
+    return answer(retrieved(question, [("a", "", sentences)]))[2][0].quote
+
+
+def test_a_sentence_closing_a_quotation_is_quoted_from_where_it_opens() -> None:
+    quote = quoted(
+        "Why must the dam be repaired?",
+        [
+            ("Mayor Lee spoke on Monday.", 0.3),
+            ("“We cannot wait longer.", 0.3),
+            ("The dam must be repaired because it leaks,” she said.", 0.9),
+        ],
+    )
+    assert quote == "“We cannot wait longer. The dam must be repaired because it leaks,” she said."
+
+
+def test_a_quotation_continued_without_its_speaker_reaches_back_to_its_opening() -> None:
+    quote = quoted(
+        "What must the city do about the dam?",
+        [
+            ("“We cannot wait.", 0.2),
+            ("The dam is old,” the mayor said.", 0.3),
+            ("“The city must repair it this year.”", 0.9),
+        ],
+    )
+    assert quote.startswith("“We cannot wait.") and quote.endswith("this year.”")
+
+
+def test_a_sentence_inside_a_quotation_with_straight_marks_finds_its_opening() -> None:
+    quote = quoted(
+        "What must the city do about the dam?",
+        [
+            ('"We cannot wait.', 0.2),
+            ("The city must repair the dam this year.", 0.9),
+            ('It is old," the mayor said.', 0.2),
+        ],
+    )
+    assert quote == '"We cannot wait. The city must repair the dam this year.'
+
+
+def test_the_search_for_a_quotations_opening_stops_at_a_paragraph_or_a_closed_one() -> None:
+    across_paragraphs = quoted(
+        "What must the city do about the dam?",
+        [("“We cannot wait.", 0.2), ("\nThe city must repair the dam this year.", 0.9)],
+    )
+    assert across_paragraphs == "The city must repair the dam this year."
+    after_a_closed_quotation = quoted(
+        "What must the city do about the dam?",
+        [("“We cannot wait,” she said.", 0.2), ("The city must repair the dam this year.", 0.9)],
+    )
+    assert after_a_closed_quotation == "The city must repair the dam this year."
 
 
 def test_the_same_fact_twice_is_quoted_once() -> None:
