@@ -2,7 +2,8 @@
 
 Every statement sentence of the top passages is scored against the question:
 - its cosine to the question (sentence vectors stored at index time) plus its
-  IDF-weighted share of the question's words (IDF over this query's sentences);
+  IDF-weighted share of the question's words (IDF over this query's sentences), leaving
+  out the words that name who made the claim asked about ("according to the envoy");
 - the same for the sentence before it, when that one matches the question better: an
   answer often follows the sentence that sets it up (an interviewer's question, a quote's
   speaker, "They will remain unstable" after "How do you see the prospects ...");
@@ -61,6 +62,25 @@ _WANTS = [
 ]
 
 
+# Who made the claim the question asks about: "according to the envoy", "per Serenko",
+# "in the expert's view", "does Serenko think". The answer is what they said, and the
+# sentence saying it seldom names them (it is a quote, or the article is their interview).
+_CLAIMANT = [
+    re.compile(r"\baccording to [^,?]+", re.I),
+    re.compile(r"\bper [A-Z][\w'’ ]*?\s*\?*$"),
+    re.compile(r"\bin [\w ]+?['’]s (?:view|opinion|words|account)\b", re.I),
+    re.compile(
+        r"\b(?:does|do|did) [A-Z][\w'’]*(?: [A-Z][\w'’]*)* "
+        r"(?:say|think|believe|foresee|expect|predict|tell|argue|claim|describe|see)\b"
+    ),
+]
+
+
+def claimant_words(question: str) -> set[str]:
+    """The question's words that say who made the claim asked about, not what it is."""
+    return {w for p in _CLAIMANT for m in p.finditer(question) for w in content_words(m[0])}
+
+
 @dataclass
 class Scored:
     score: float
@@ -83,6 +103,7 @@ def score_sentences(retrieved: Retrieved) -> list[Scored]:
     """Every quotable sentence of the retrieved passages, best first."""
     question = retrieved.question
     q_words = content_words(question)
+    q_words = (q_words - claimant_words(question)) or q_words
     every = [s for p in retrieved.passages for s in retrieved.sentences.get(p.rank, [])]
     weights = idf_weights(q_words, [s.matched for s in every])
     wants = [pattern for asks, pattern in _WANTS if asks.search(question)]

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.answer import DATES_DIFFER_NOTE, NOT_IN_SOURCES, compose, is_statement
+from rag.answer import (
+    DATES_DIFFER_NOTE,
+    NOT_IN_SOURCES,
+    claimant_words,
+    compose,
+    is_statement,
+)
 from rag.lexical import content_words
 from rag.retrieve import Retrieved, Sentence
 from rag.types import Passage
@@ -168,6 +174,36 @@ def test_the_search_for_a_quotations_opening_stops_at_a_paragraph_or_a_closed_on
         [("“We cannot wait,” she said.", 0.2), ("The city must repair the dam this year.", 0.9)],
     )
     assert after_a_closed_quotation == "The city must repair the dam this year."
+
+
+def test_the_words_naming_who_made_a_claim_are_told_apart_from_the_claim() -> None:
+    assert claimant_words("According to the harbour master, how deep is the channel?") == {
+        "according",
+        "harbour",
+        "master",
+    }
+    assert claimant_words("What does Ola Berg think of the channel?") == {"ola", "berg", "think"}
+    assert claimant_words("Which sanctions stay in force, per Berg?") == {"per", "berg"}
+    assert claimant_words("Why, in the pilot's view, is the channel unsafe?") >= {"pilot", "view"}
+    # "per" before a lower-case word is a rate, not a source.
+    assert claimant_words("How many ships pass per day?") == set()
+
+
+def test_a_sentence_need_not_name_who_made_the_claim_it_states() -> None:
+    r = retrieved(
+        "According to the harbour master, how deep is the channel now?",
+        [
+            (
+                "a",
+                "",
+                [
+                    ("The harbour master, according to the port, toured the channel.", 0.55),
+                    ("The channel is now fourteen metres deep.", 0.5),
+                ],
+            )
+        ],
+    )
+    assert answer(r)[2][0].quote == "The channel is now fourteen metres deep."
 
 
 def test_the_same_fact_twice_is_quoted_once() -> None:
