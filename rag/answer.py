@@ -40,7 +40,7 @@ MORE_RATIO = 0.8  # further sentences must score at least this share of the best
 MAX_ANSWER_WORDS = 60
 # A sentence opening with a pronoun needs the one before to say who or what it means.
 _PRONOUN_START = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their)\b", re.I)
-_QUOTE_MARK = re.compile('[“”"«»]')
+_QUOTE_MARK = re.compile('[“”"«»„]')
 QUOTE_REACH = 3  # sentences searched back for the opening of a quotation
 _ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|stated|added|noted)\b", re.I)
 
@@ -232,7 +232,7 @@ def _closes(text: str, at: int) -> bool:
     mark = text[at]
     if mark in "”»":
         return True
-    if mark in "“«":
+    if mark in "“«„":
         return False
     return at > 0 and not text[at - 1].isspace() and text[at - 1] not in "([{"
 

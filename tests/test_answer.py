@@ -163,6 +163,14 @@ def test_a_sentence_inside_a_quotation_with_straight_marks_finds_its_opening() -
     assert quote == '"We cannot wait. The city must repair the dam this year.'
 
 
+def test_a_quotation_in_guillemets_is_quoted_whole() -> None:
+    quote = quoted(
+        "Что мэр сказал о плотине?",
+        [("«Мы не можем ждать.", 0.2), ("Плотину починят в этом году», — сказал мэр.", 0.9)],
+    )
+    assert quote == "«Мы не можем ждать. Плотину починят в этом году», — сказал мэр."
+
+
 def test_the_search_for_a_quotations_opening_stops_at_a_paragraph_or_a_closed_one() -> None:
     across_paragraphs = quoted(
         "What must the city do about the dam?",
