@@ -89,10 +89,6 @@ class Scored:
     passage: Passage
     before: list[Sentence]  # the sentences before it in the same passage, nearest last
 
-    @property
-    def previous(self) -> Sentence | None:
-        return self.before[-1] if self.before else None
-
 
 def is_statement(text: str) -> bool:
     """A sentence that can answer: prose, and not itself a question."""

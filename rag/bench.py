@@ -48,9 +48,12 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .embed import SentenceTransformerEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUAD = Path("/work/shared/bench/squad_superbowl")
@@ -544,14 +547,23 @@ def _gen(index_dir: Path) -> str:
     return json.loads((index_dir / "manifest.json").read_text())["generation"]
 
 
-def _raw_encoder(model: str, batch_size: int) -> Any:
-    """The bare `SentenceTransformer.encode` of `model` (PyTorch), as the issue defines
-    encode_raw, when the model is a sentence-transformers one; else its own `encode`."""
+def _sentence_transformer(model: str) -> SentenceTransformerEncoder | None:
+    """`model`'s PyTorch sentence-transformers encoder, or None for other encoders (tests'
+    fakes, plugins), which have no bare `SentenceTransformer` to compare against."""
     from .embed import SentenceTransformerEncoder, get_encoder
 
     encoder = get_encoder(model, "torch")
-    if not isinstance(encoder, SentenceTransformerEncoder):
-        return lambda texts: encoder.encode(texts, batch_size)
+    return encoder if isinstance(encoder, SentenceTransformerEncoder) else None
+
+
+def _raw_encoder(model: str, batch_size: int) -> Any:
+    """The bare `SentenceTransformer.encode` of `model` (PyTorch), as the issue defines
+    encode_raw, when the model is a sentence-transformers one; else its own `encode`."""
+    from .embed import get_encoder
+
+    encoder = _sentence_transformer(model)
+    if encoder is None:
+        return lambda texts: get_encoder(model, "torch").encode(texts, batch_size)
     st = encoder._load()
     st.encode(["warm up"])
     return lambda texts: st.encode(
@@ -683,10 +695,8 @@ def txtai_compare(
     python: str, model: str, chunks: list[str], questions: list[str], work: Path
 ) -> dict[str, Any]:
     """Build and query txtai `Embeddings(hybrid=True)` on the same chunks, same model."""
-    from .embed import SentenceTransformerEncoder, get_encoder
-
-    encoder = get_encoder(model, "torch")
-    if not isinstance(encoder, SentenceTransformerEncoder):
+    encoder = _sentence_transformer(model)
+    if encoder is None:
         return {"error": f"txtai needs a sentence-transformers model folder, not {model!r}"}
     path = encoder.path
     spec = work / "txtai-spec.json"
