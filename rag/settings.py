@@ -54,6 +54,15 @@ class Settings:
         0.40,
         "Abstain when no retrieved sentence reaches this cosine to the question (0..1).",
     )
+    answer_reader: str = _opt(
+        "trained",
+        "How answer sentences are chosen: trained (the shipped reader model reorders the best "
+        "sentences and decides when none answers) or cosine (similarity and word overlap "
+        "only, with the abstain_below threshold).",
+    )
+    reader_model: str = _opt(
+        "", "Folder of a reader made by `rag train-reader` (empty: the one shipped)."
+    )
     progress: bool = _opt(True, "Show a progress bar while indexing (only on a terminal).")
     answer_mode: str = _opt(
         "auto",
@@ -136,6 +145,11 @@ class Settings:
             ("per_doc", 1 <= self.per_doc <= MAX_K, f"must be between 1 and {MAX_K}"),
             ("answer_sentences", 1 <= self.answer_sentences <= 10, "must be between 1 and 10"),
             ("abstain_below", 0.0 <= self.abstain_below <= 1.0, "must be between 0 and 1"),
+            (
+                "answer_reader",
+                self.answer_reader in ("trained", "cosine"),
+                "must be trained or cosine",
+            ),
             (
                 "answer_mode",
                 self.answer_mode in ("auto", "extractive", "llm"),

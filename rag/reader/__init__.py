@@ -1,0 +1,194 @@
+"""The trained reader: does this sentence answer this question?
+
+`get_reader(folder)` returns a process-wide `Reader` (loaded lazily, once, thread-safe)
+over a folder holding `reader-int8.onnx`, `tokenizer.json` and `reader.json`; the default
+folder ships inside the package (`rag/reader/model`, trained by `rag train-reader`, see
+its MODEL_CARD.md). `Reader.logits(question, sentences)` reads each (question, sentence)
+pair as a cross-encoder and returns one logit per sentence: above 0 it more likely
+answers than not. `Reader.answers(features)` is the calibrated abstention model: the
+probability that the best sentence found answers the question, from the reader's and the
+cheap scorer's signals (`abstain_features`). Each pair runs alone, on one thread: dynamic
+int8 scales activations over a run, so a pair batched with others would score a little
+differently, and scores must not depend on what else was asked at the same time.
+
+This package does not retrieve or choose sentences (`rag.answer` does); `data`, `train`,
+`export` and `calibrate` build the shipped files and are imported only for that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BUNDLED = Path(__file__).parent / "model"
+MODEL_FILE = "reader-int8.onnx"
+FILES = (MODEL_FILE, "tokenizer.json", "reader.json")
+FIX = (
+    "reinstall the package (pip install -e .) to restore the shipped reader, point "
+    "RAG_READER_MODEL at a folder made by `rag train-reader`, or set "
+    "RAG_ANSWER_READER=cosine to answer without it"
+)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What `calibrate.py` fitted on the held-out splits (see reader.json)."""
+
+    shortlist: int  # sentences of the cheap scorer's ranking the reader reorders
+    cheap_weight: float  # fused = z(reader logit) + cheap_weight * z(cheap score)
+    join_margin: float  # a further sentence joins within this much fused score of the best
+    coef: tuple[float, ...]  # logistic model over abstain_features
+    intercept: float
+    threshold: float  # answer when the probability reaches it
+
+
+def abstain_features(logits: list[float], best_cosine: float) -> list[float]:
+    """The abstention model's inputs: the best reader logit, its lead over the second, and
+    the best sentence cosine (the old abstention signal)."""
+    ordered = sorted(logits, reverse=True)
+    lead = ordered[0] - ordered[1] if len(ordered) > 1 else 0.0
+    return [ordered[0], lead, best_cosine]
+
+
+class Reader:
+    """A reader folder; `calibrated=False` opens one that `calibrate.py` has yet to finish."""
+
+    def __init__(self, folder: Path, calibrated: bool = True) -> None:
+        self.folder = folder
+        missing = [name for name in FILES if not (folder / name).is_file()]
+        if missing:
+            raise ModelError(
+                f"The answer reader in {folder} is missing {', '.join(missing)}: {FIX}."
+            )
+        try:
+            self.meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+            self.max_length = int(self.meta["max_length"])
+            cal = self.meta["calibration"] if calibrated else None
+            self.calibration = cal and Calibration(
+                int(cal["shortlist"]),
+                float(cal["cheap_weight"]),
+                float(cal["join_margin"]),
+                tuple(float(c) for c in cal["coef"]),
+                float(cal["intercept"]),
+                float(cal["threshold"]),
+            )
+        except (ValueError, KeyError, TypeError) as e:
+            raise ModelError(f"{folder / 'reader.json'} is unreadable ({e!r}): {FIX}.") from e
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._session is None:
+                for name, expected in self.meta.get("sha256", {}).items():
+                    if _sha256(self.folder / name) != expected:
+                        raise ModelError(
+                            f"{self.folder / name} is damaged (its checksum does not match "
+                            f"reader.json): {FIX}."
+                        )
+                try:
+                    import onnxruntime as ort
+                    from tokenizers import Tokenizer
+
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = 1  # one pair per run, one run per core
+                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                    session = ort.InferenceSession(
+                        str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+                    )
+                    tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                except ImportError as e:
+                    raise ModelError(f"The answer reader needs onnxruntime and tokenizers ({e}): "
+                                     f"pip install onnxruntime tokenizers, or {FIX}.") from e
+                except Exception as e:  # onnxruntime's own errors for a truncated file
+                    raise ModelError(f"Could not load {self.folder / MODEL_FILE} ({e}): {FIX}.") from e
+                tokenizer.no_padding()
+                tokenizer.enable_truncation(self.max_length)
+                self._tokenizer, self._session = tokenizer, session
+            return self._session, self._tokenizer
+
+    def logits(self, question: str, sentences: list[str]) -> list[float]:
+        """One logit per sentence: how likely it answers `question` (> 0: more likely than not)."""
+        if not sentences:
+            return []
+        session, tokenizer = self._load()
+        import numpy as np
+
+        def one(sentence: str) -> float:
+            e = tokenizer.encode(question, sentence)
+            feeds = {
+                "input_ids": np.asarray([e.ids], dtype=np.int64),
+                "attention_mask": np.asarray([e.attention_mask], dtype=np.int64),
+                "token_type_ids": np.asarray([e.type_ids], dtype=np.int64),
+            }
+            return float(session.run(None, feeds)[0][0])
+
+        if len(sentences) == 1:
+            return [one(sentences[0])]
+        return list(_pool().map(one, sentences))
+
+    def answers(self, features: list[float]) -> float:
+        """Probability that the best sentence answers the question (see `abstain_features`)."""
+        cal = self.calibration
+        assert cal is not None, "opened with calibrated=False"
+        z = cal.intercept + sum(c * f for c, f in zip(cal.coef, features, strict=True))
+        return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def fuse(logits: list[float], cheap: list[float], weight: float) -> list[float]:
+    """Each list z-normalized over the shortlist, then added: the reader's logit and the
+    cheap score count on one scale whatever their ranges."""
+    return [a + weight * b for a, b in zip(_z(logits), _z(cheap), strict=True)]
+
+
+def _z(values: list[float]) -> list[float]:
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return [(v - mean) / sd if sd > 1e-9 else 0.0 for v in values]
+
+
+_READERS: dict[Path, Reader] = {}
+_READERS_LOCK = threading.Lock()
+_POOL: Any = None
+
+
+def _pool() -> Any:
+    global _POOL
+    with _READERS_LOCK:
+        if _POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="reader")
+        return _POOL
+
+
+def get_reader(folder: str | Path = "") -> Reader:
+    """The process-wide reader of `folder` ("" or unset: the one shipped in the package)."""
+    path = Path(folder).expanduser().resolve() if folder else BUNDLED
+    with _READERS_LOCK:
+        if path not in _READERS:
+            _READERS[path] = Reader(path)
+        return _READERS[path]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+__all__ = ["BUNDLED", "Calibration", "Reader", "abstain_features", "fuse", "get_reader"]

@@ -1,0 +1,234 @@
+"""Calibrate the exported reader on the held-out splits, and measure it there.
+
+Each held-out group (`data.split`: SQuAD articles never trained on, QED dev, SelQA dev)
+becomes a one-passage `Retrieved`: its sentences with their cosines to the question from
+the project's own encoders, so `rag.answer.score_sentences` (the cheap scorer) ranks them
+exactly as it ranks retrieved sentences. The reader then scores the cheap ranking's top
+sentences, and this module chooses, on these splits only (never on the project's question
+sets):
+- how many of the cheap ranking's sentences the reader reorders and how much the cheap
+  score counts in the fused score (best top-sentence accuracy, averaged over the splits);
+- the join margin (further sentences within it of the best join the answer);
+- the abstention model: a logistic regression over `abstain_features` predicting whether
+  any candidate answers (SQuAD 2.0's unanswerable questions are the negatives), fitted on all
+  held-out splits with two folds by article for the reported numbers, and its threshold:
+  the highest probability at which at most `MAX_FALSE_ABSTAIN` of the answerable
+  held-out questions whose answer is among the candidates are refused.
+It writes the result into `reader.json` and returns a report (metrics per split, the
+abstention curve). It does not train or export.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..lexical import content_words
+from .data import Group, load_groups
+
+SHORTLISTS = (4, 6, 8, 10)
+CHEAP_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+JOIN_MARGINS = (0.0, 0.5, 1.0, 1.5)
+MAX_FALSE_ABSTAIN = 0.04  # share of answerable held-out questions the threshold may refuse
+SPLITS = ("squad-heldout", "qed-dev", "selqa-dev")
+
+
+@dataclass
+class Case:
+    """One held-out question: the cheap ranking and the reader's logits over its top."""
+
+    group: Group
+    cheap: list[float]  # cheap scores, best first
+    labels: list[int]  # whether each ranked sentence answers
+    texts: list[str]
+    best_cosine: float
+    logits: list[float]  # for the top max(SHORTLISTS) of the ranking
+
+
+def build_cases(groups: list[Group], logits_of: Callable[[str, list[str]], list[float]]) -> list[Case]:
+    """Rank each group's sentences with the cheap scorer and read the top ones."""
+    import numpy as np
+
+    from ..answer import score_sentences
+    from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
+    from ..retrieve import Retrieved, Sentence
+    from ..types import Passage
+
+    questions = get_query_encoder(DEFAULT_MODEL).encode([g.question for g in groups])
+    flat = [s for g in groups for s in g.sentences]
+    vectors = get_encoder(DEFAULT_MODEL).encode(flat)
+    cases, at = [], 0
+    for g, qv in zip(groups, questions, strict=True):
+        text, sentences, label_at = "", [], {}
+        q_words = content_words(g.question)
+        for s, y, v in zip(g.sentences, g.labels, vectors[at : at + len(g.sentences)], strict=True):
+            start = len(text)
+            text += s + " "
+            label_at[start] = y
+            sentences.append(
+                Sentence(start, start + len(s), s, v, float(np.dot(v, qv)),
+                         frozenset(content_words(s) & q_words))
+            )
+        at += len(g.sentences)
+        passage = Passage(1, 0, g.article, g.article, "", "", "", text, 0, len(text), 1.0,
+                          [(s.start, s.end) for s in sentences])
+        ranked = score_sentences(Retrieved(g.question, qv, [passage], {1: sentences}))
+        labels = [label_at[r.sentence.start] for r in ranked]
+        if not ranked or (g.answerable and not any(labels)):
+            continue  # the answer is in no quotable sentence: nothing to learn here
+        top = [r.sentence.text for r in ranked[: max(SHORTLISTS)]]
+        cases.append(Case(g, [r.score for r in ranked], labels, [r.sentence.text for r in ranked],
+                          max(s.cosine for s in sentences), logits_of(g.question, top)))
+    return cases
+
+
+def fused_order(case: Case, shortlist: int, weight: float) -> tuple[list[int], list[float]]:
+    """Indexes of the case's ranking after the reader reorders its top `shortlist`, with
+    the fused scores of those reordered."""
+    from . import fuse
+
+    n = min(shortlist, len(case.cheap))
+    fused = fuse(case.logits[:n], case.cheap[:n], weight)
+    order = sorted(range(n), key=lambda i: -fused[i])
+    return order + list(range(n, len(case.cheap))), [fused[i] for i in order]
+
+
+def accuracy(cases: list[Case], shortlist: int, weight: float) -> float:
+    """Share of answerable cases whose top sentence answers."""
+    answerable = [c for c in cases if c.group.answerable]
+    hits = sum(c.labels[fused_order(c, shortlist, weight)[0][0]] for c in answerable)
+    return hits / max(1, len(answerable))
+
+
+def fit_abstention(cases: list[Case], shortlist: int, weight: float) -> dict[str, Any]:
+    """The logistic model, its threshold, and two-fold (by article) held-out metrics."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from . import abstain_features
+
+    x = np.asarray([abstain_features(c.logits[:shortlist], c.best_cosine) for c in cases])
+    # Whether the candidates hold an answer: what abstaining must tell apart.
+    y = np.asarray([int(c.group.answerable) for c in cases])
+    fold = np.asarray([hash_fold(c.group.article) for c in cases])
+    held = np.zeros(len(cases))
+    for k in (0, 1):
+        model = LogisticRegression(C=1.0).fit(x[fold != k], y[fold != k])
+        held[fold == k] = model.predict_proba(x[fold == k])[:, 1]
+    model = LogisticRegression(C=1.0).fit(x, y)
+    full = model.predict_proba(x)[:, 1]
+    answerable = np.asarray([c.group.answerable for c in cases])
+    # The highest threshold that refuses at most MAX_FALSE_ABSTAIN of the answerable.
+    threshold = float(np.quantile(full[answerable], MAX_FALSE_ABSTAIN))
+    return {
+        "coef": [round(float(c), 6) for c in model.coef_[0]],
+        "intercept": round(float(model.intercept_[0]), 6),
+        "threshold": round(threshold, 4),
+        "heldout_probability": held,
+        "labels": y,
+    }
+
+
+def hash_fold(article: str) -> int:
+    import hashlib
+
+    return hashlib.sha256(article.encode()).digest()[0] % 2
+
+
+def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
+    """Per split: top-sentence accuracy (reader and cheap), answer hit with joins, and
+    abstention at the chosen threshold from the two-fold probabilities; plus the curve."""
+    import numpy as np
+
+    shortlist, weight, margin = cal["shortlist"], cal["cheap_weight"], cal["join_margin"]
+    prob, threshold = cal["heldout_probability"], cal["threshold"]
+    out: dict[str, Any] = {}
+    for split in SPLITS:
+        idx = [i for i, c in enumerate(cases) if c.group.split == split]
+        sub = [cases[i] for i in idx]
+        ans = [i for i in idx if cases[i].group.answerable]
+        un = [i for i in idx if not cases[i].group.answerable]
+        refused = [prob[i] < threshold for i in idx]
+        answered_right = [
+            prob[i] >= threshold and cases[i].labels[fused_order(cases[i], shortlist, weight)[0][0]]
+            for i in idx
+        ]
+        out[split] = {
+            "questions": len(idx),
+            "unanswerable": len(un),
+            "top1_cheap": round(accuracy(sub, 1, 1.0), 4),
+            "top1_reader": round(accuracy(sub, shortlist, 0.0), 4),
+            "top1_fused": round(accuracy(sub, shortlist, weight), 4),
+            "hit_with_joins": round(joined_hit(sub, shortlist, weight, margin)[0], 4),
+            "false_abstain": round(sum(prob[i] < threshold for i in ans) / max(1, len(ans)), 4),
+            "unanswerable_abstained": round(
+                sum(prob[i] < threshold for i in un) / max(1, len(un)), 4
+            ) if un else None,
+            "abstain_precision": round(
+                sum(not cases[i].group.answerable for i, r in zip(idx, refused, strict=True) if r)
+                / max(1, sum(refused)), 4
+            ),
+            "answered_correct_share": round(sum(answered_right) / max(1, len(idx)), 4),
+        }
+    answerable = np.asarray([c.group.answerable for c in cases])
+    curve = []
+    for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6):
+        curve.append({
+            "threshold": t,
+            "false_abstain": round(float((prob[answerable] < t).mean()), 4),
+            "unanswerable_abstained": round(float((prob[~answerable] < t).mean()), 4),
+        })
+    out["curve"] = curve
+    return out
+
+
+def joined_hit(cases: list[Case], shortlist: int, weight: float, margin: float) -> tuple[float, float]:
+    """(share of answerable cases where any chosen sentence answers, mean sentences chosen):
+    the best, and up to three more within `margin` of its fused score."""
+    hits, chosen = 0, 0
+    answerable = [c for c in cases if c.group.answerable]
+    for c in answerable:
+        order, fused = fused_order(c, shortlist, weight)
+        picked = [order[0]] + [order[i] for i in range(1, min(4, len(fused)))
+                               if fused[i] >= fused[0] - margin]
+        hits += any(c.labels[i] for i in picked)
+        chosen += len(picked)
+    return hits / max(1, len(answerable)), chosen / max(1, len(answerable))
+
+
+def calibrate(folder: Path, data: Path, limit: int = 0) -> dict[str, Any]:
+    """Calibrate the reader in `folder` on the held-out splits of `data` (the first
+    `limit` questions of each split when set: smoke tests) and write reader.json."""
+    from . import Reader
+
+    groups = [g for g in load_groups(data) if g.split in SPLITS]
+    if limit:
+        groups = [g for s in SPLITS for g in [g for g in groups if g.split == s][:limit]]
+    reader = Reader(folder, calibrated=False)
+    cases = build_cases(groups, reader.logits)
+    by_split = {s: [c for c in cases if c.group.split == s] for s in SPLITS}
+    grid = {
+        (n, w): sum(accuracy(by_split[s], n, w) for s in SPLITS) / len(SPLITS)
+        for n in SHORTLISTS for w in CHEAP_WEIGHTS
+    }
+    best = max(grid.values())
+    # The shortest shortlist within half a point of the best: each sentence costs time.
+    shortlist, weight = min((k for k, v in grid.items() if v >= best - 0.005), key=lambda k: (k[0], -grid[k]))
+    joins = {m: joined_hit(cases, shortlist, weight, m) for m in JOIN_MARGINS}
+    # The widest margin that keeps answers to about two sentences on average.
+    margin = max((m for m, (_, n) in joins.items() if n <= 2.0), default=0.0)
+    cal = {"shortlist": shortlist, "cheap_weight": weight, "join_margin": margin}
+    cal.update(fit_abstention(cases, shortlist, weight))
+    result = report(cases, cal)
+    result["grid"] = {f"{n}/{w}": round(v, 4) for (n, w), v in grid.items()}
+    result["joins"] = {str(m): [round(h, 4), round(n, 3)] for m, (h, n) in joins.items()}
+    meta_path = folder / "reader.json"
+    meta = json.loads(meta_path.read_text())
+    meta["calibration"] = {k: v for k, v in cal.items() if k not in ("heldout_probability", "labels")}
+    meta["heldout"] = result
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    return result
+

@@ -1,0 +1,159 @@
+"""Labelled (question, candidate sentences) groups from the public QA sets in `shared/data/qa`.
+
+`load_groups(folder)` reads SQuAD 2.0 dev, QED (Natural Questions) and SelQA into
+`Group`s: one question, the sentences a reader would choose among, and which of them
+answer it (a sentence answers when it holds the start of a gold answer span; SelQA
+labels sentences directly). SQuAD paragraphs are split with the project's own sentence
+splitter, so training sees sentences cut as the index cuts them; each SQuAD group also
+gets the sentences of its article's other paragraphs that share the most words with the
+question (the on-topic restatements the answerer must learn to pass over). QED's
+tokenized text ("Earth 's") is joined back the way news prose is written.
+
+`split(groups)` assigns every group to "train" or a held-out split by whole article (SQuAD),
+by file (QED dev, SelQA dev), never by question, so no held-out paragraph was trained on.
+This module reads and labels; it does not tokenize, sample or train.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..lexical import content_words
+from ..sentences import split_sentences
+
+# Held-out SQuAD articles: those whose title hashes into the lowest HELDOUT_SHARE.
+HELDOUT_SHARE = 0.17
+OTHER_PARAGRAPH_NEGATIVES = 4
+# The project's SQuAD benchmark is the "Super Bowl 50" article: nothing about it trains.
+BENCHMARK_TOPIC = re.compile(r"super ?bowl (?:50|l)\b", re.I)  # same-article sentences added to each SQuAD group
+
+
+@dataclass
+class Group:
+    """One question and the candidate sentences it is judged against."""
+
+    question: str
+    sentences: list[str]
+    labels: list[int]  # 1: the sentence answers the question
+    source: str  # squad, qed, selqa
+    article: str
+    split: str = "train"  # train, or the held-out set's name
+
+    @property
+    def answerable(self) -> bool:
+        return any(self.labels)
+
+
+def load_groups(folder: Path) -> list[Group]:
+    """Every group of the QA sets in `folder`, each with its split set."""
+    groups = load_squad(folder / "squad-v2.0-dev.json")
+    for path in sorted(folder.glob("nq-train-*-qed.jsonlines")):
+        groups += load_qed(path, "train")
+    groups += load_qed(folder / "qed-dev.jsonlines", "qed-dev")
+    groups += load_selqa(folder / "selqa-ass-test.json", "train")
+    groups += load_selqa(folder / "selqa-ass-dev.json", "selqa-dev")
+    return groups
+
+
+def heldout_article(title: str) -> bool:
+    digest = hashlib.sha256(title.encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < HELDOUT_SHARE
+
+
+def load_squad(path: Path) -> list[Group]:
+    """SQuAD 2.0: answerable questions label the sentence holding an answer's start;
+    unanswerable ones label none (their plausible answer's sentence stays a candidate,
+    the hardest negative there is)."""
+    groups = []
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        title = article["title"]
+        split = "squad-heldout" if heldout_article(title) else "train"
+        paragraphs = []
+        for p in article["paragraphs"]:
+            text = p["context"]
+            spans = split_sentences(text)
+            sentences = [text[a:b] for a, b in spans]
+            paragraphs.append((text, spans, sentences, [(s, content_words(s)) for s in sentences]))
+        for i, p in enumerate(article["paragraphs"]):
+            text, spans, sentences, _ = paragraphs[i]
+            others = [s for j, para in enumerate(paragraphs) if j != i for s in para[3]]
+            for qa in p["qas"]:
+                starts = {a["answer_start"] for a in qa["answers"]}
+                labels = [int(any(a <= s < b for s in starts)) for a, b in spans]
+                if qa["answers"] and not any(labels):
+                    continue  # an answer the splitter put between sentences
+                extra = most_similar(qa["question"], others, OTHER_PARAGRAPH_NEGATIVES)
+                groups.append(
+                    Group(
+                        qa["question"],
+                        sentences + extra,
+                        labels + [0] * len(extra),
+                        "squad",
+                        title,
+                        split,
+                    )
+                )
+    return groups
+
+
+def most_similar(question: str, sentences: list[tuple[str, set[str]]], n: int) -> list[str]:
+    """The `n` sentences (with their content words) sharing the most content words with
+    the question (ties: first)."""
+    words = content_words(question)
+    ranked = sorted(sentences, key=lambda s: -len(words & s[1]))
+    return [s for s, w in ranked[:n] if words & w]
+
+
+_DETOKENIZE = [
+    (re.compile(r" ([,.;:!?%)\]}])"), r"\1"),
+    (re.compile(r"([(\[{$]) "), r"\1"),
+    (re.compile(r" (['’](?:s|re|ve|d|ll|m|t)\b|n't\b)"), r"\1"),
+    (re.compile(r" -- "), " – "),
+    (re.compile(r" - "), "-"),
+    (re.compile(r"`` | ''"), '"'),
+]
+
+
+def detokenize(text: str) -> str:
+    """Natural Questions' tokenized text ("Earth 's , ( 1963 )") as prose ("Earth's, (1963)")."""
+    for pattern, repl in _DETOKENIZE:
+        text = pattern.sub(repl, text)
+    return text.strip()
+
+
+def load_qed(path: Path, split: str) -> list[Group]:
+    """QED: the paragraph's given sentences; a sentence answers when it holds the start of
+    one of the answers. Questions about the benchmark's game (Super Bowl 50) are left out."""
+    groups = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if BENCHMARK_TOPIC.search(row["title_text"] + " " + row["question_text"]):
+            continue
+        text, starts = row["paragraph_text"], row["sentence_starts"] or [0]
+        bounds = list(zip(starts, [*starts[1:], len(text)], strict=True))
+        if "answer_spans" in row:  # the train files; the dev file keeps NQ's own answers
+            answer_starts = {start for start, _ in row["answer_spans"]}
+        else:
+            answer_starts = {a["start"] for group in row["original_nq_answers"] for a in group}
+        labels = [int(any(a <= s < b for s in answer_starts)) for a, b in bounds]
+        if not any(labels):
+            continue  # every QED question has an answer; this one fell outside the sentences
+        sentences = [detokenize(text[a:b]) for a, b in bounds]
+        question = row["question_text"].strip() + "?"
+        groups.append(Group(question, sentences, labels, "qed", row["title_text"], split))
+    return groups
+
+
+def load_selqa(path: Path, split: str) -> list[Group]:
+    """SelQA answer-sentence selection: candidates and the indexes of those that answer."""
+    groups = []
+    for row in json.loads(path.read_text(encoding="utf-8")):
+        labels = [int(i in row["answers"]) for i in range(len(row["candidates"]))]
+        groups.append(
+            Group(row["question"], row["candidates"], labels, "selqa", row["article"], split)
+        )
+    return groups

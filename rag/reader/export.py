@@ -1,0 +1,87 @@
+"""Turn a trained reader (a Hugging Face folder from `train.py`) into the shipped files.
+
+Writes, into the target folder: `reader-fp32.onnx` (torch.onnx export: input_ids,
+attention_mask, token_type_ids -> one logit per pair), `reader-int8.onnx` (its MatMul
+weights quantized per channel, as the document encoder does), `tokenizer.json`, and
+`reader.json` (maximum length, the learned no-answer logit, the files' SHA-256). The
+fp32 file is what calibration compares the int8 one with; only int8 is committed. It
+neither trains nor calibrates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+INT8 = "reader-int8.onnx"
+FP32 = "reader-fp32.onnx"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export(trained: Path, target: Path) -> Path:
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModelForSequenceClassification
+
+    target.mkdir(parents=True, exist_ok=True)
+    model = AutoModelForSequenceClassification.from_pretrained(trained).eval()
+    info = json.loads((trained / "train.json").read_text())
+
+    class Logits(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).logits[:, 0]
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on shape-independent branches
+        torch.onnx.export(
+            Logits(),
+            example,
+            str(target / FP32),
+            input_names=names,
+            output_names=["logit"],
+            dynamic_axes={**{n: {0: "batch", 1: "pieces"} for n in names}, "logit": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    tmp = target / f"{INT8}.{os.getpid()}.tmp"
+    quantize_dynamic(
+        str(target / FP32),
+        str(tmp),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+    )
+    os.replace(tmp, target / INT8)
+    shutil.copy(trained / "tokenizer.json", target / "tokenizer.json")
+    meta = {
+        "format": 1,
+        "base_model": "all-MiniLM-L6-v2",
+        "max_length": info["config"]["max_length"],
+        "no_answer_logit": info["no_answer_logit"],
+        "train": {k: info[k] for k in ("config", "steps_done", "steps_planned", "train_questions")},
+        "sha256": {name: sha256(target / name) for name in (INT8, "tokenizer.json")},
+    }
+    old = target / "reader.json"
+    if old.exists():  # keep the calibration of an earlier run until it is redone
+        meta = {**json.loads(old.read_text()), **meta}
+    (target / "reader.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return target

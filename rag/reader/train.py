@@ -1,0 +1,210 @@
+"""Train the answer-sentence reader on this machine's CPU: `rag train-reader` runs this.
+
+all-MiniLM-L6-v2 (the bundled embedding model) becomes a cross-encoder: it reads
+"[CLS] question [SEP] sentence [SEP]" and gives one logit, "this sentence answers the
+question". Each step takes a few questions, each with one answering sentence (when it has
+one) and up to `negatives` others, the hardest first (those sharing most words with the
+question: restatements and SQuAD 2.0's plausible-but-wrong sentences). The loss is a
+softmax over one question's sentences plus a learned no-answer slot (the answering
+sentence, or the slot when none answers), plus each sentence's own binary cross-entropy
+so that a logit means the same across questions. Sequences are padded per batch, not to
+`max_length`. Everything is seeded; the held-out splits of `data.split` are never seen.
+
+It writes a Hugging Face folder (`save_pretrained`) and `train.json` (the settings, data
+counts, loss curve); `export.py` turns that into the shipped ONNX files. It does not
+evaluate or calibrate (see `calibrate.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..lexical import content_words
+from .data import Group, load_groups
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    epochs: float = 1.0
+    negatives: int = 5  # sentences that do not answer, per question and step
+    questions_per_step: int = 8
+    max_length: int = 128  # word pieces of question + sentence
+    lr: float = 5e-5
+    warmup: float = 0.05  # share of the steps with a rising learning rate
+    weight_decay: float = 0.01
+    seed: int = 13
+    max_minutes: float = 90.0  # stop (and save) even if the epochs are not done
+    limit: int = 0  # use only this many training questions (smoke tests)
+    threads: int = 2
+    checkpoint_every: int = 400  # steps
+    micro_batch: int = 16  # pairs per forward pass (similar lengths together)
+    frozen_layers: int = 2  # lowest transformer layers kept as they are (with the embeddings)
+    steps: int = 0  # train exactly this many steps (0: `epochs`, cut at `max_minutes`)
+
+
+def pick(group: Group, negatives: int, rng: random.Random) -> tuple[list[str], int]:
+    """The sentences one step shows for `group`, and the index of the answering one
+    (-1: none answers). Hard negatives (most shared words) first, the rest at random."""
+    positives = [s for s, y in zip(group.sentences, group.labels, strict=True) if y]
+    others = [s for s, y in zip(group.sentences, group.labels, strict=True) if not y]
+    words = content_words(group.question)
+    others.sort(key=lambda s: -len(words & content_words(s)))
+    hard = (negatives + 1) // 2
+    rest = others[hard:]
+    chosen = others[:hard] + rng.sample(rest, min(len(rest), negatives - hard))
+    if positives:
+        chosen.append(rng.choice(positives))
+    rng.shuffle(chosen)
+    target = next((i for i, s in enumerate(chosen) if s in positives), -1) if positives else -1
+    return chosen, target
+
+
+def forward(model, tokenizer, questions: list[str], sentences: list[str], config: TrainConfig):  # type: ignore[no-untyped-def]
+    """The logits of (question, sentence) pairs, in order. Pairs run in micro-batches of
+    similar length, each padded to its own longest: a step's pairs average about half
+    of `max_length`, and padding every pair to the longest would double the work."""
+    import torch
+
+    enc = tokenizer(questions, sentences, truncation=True, max_length=config.max_length)
+    order = sorted(range(len(questions)), key=lambda i: len(enc["input_ids"][i]))
+    parts = []
+    for at in range(0, len(order), config.micro_batch):
+        rows = order[at : at + config.micro_batch]
+        batch = tokenizer.pad({k: [v[i] for i in rows] for k, v in enc.items()}, return_tensors="pt")
+        parts.append(model(**batch).logits.squeeze(-1))
+    inverse = torch.empty(len(order), dtype=torch.long)
+    inverse[torch.tensor(order)] = torch.arange(len(order))
+    return torch.cat(parts)[inverse]
+
+
+def train(config: TrainConfig) -> Path:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ..embed import bundled_model_path
+
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    rng = random.Random(config.seed)
+    groups = [g for g in load_groups(Path(config.data)) if g.split == "train"]
+    rng.shuffle(groups)
+    if config.limit:
+        groups = groups[: config.limit]
+    base = bundled_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    # The lowest layers and the embeddings stay as trained for sentence similarity: the
+    # reader learns in the upper layers, and each step costs a third less.
+    frozen = [model.bert.embeddings, *model.bert.encoder.layer[: config.frozen_layers]]
+    for module in frozen:
+        module.requires_grad_(False)
+    no_answer = torch.nn.Parameter(torch.zeros(1))
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decayed = [p for n, p in trained if "bias" not in n and "LayerNorm" not in n]
+    plain = [p for n, p in trained if "bias" in n or "LayerNorm" in n]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decayed, "weight_decay": config.weight_decay},
+            {"params": [*plain, no_answer], "weight_decay": 0.0},
+        ],
+        lr=config.lr,
+    )
+    per_epoch = -(-len(groups) // config.questions_per_step)
+    total = config.steps or max(1, int(per_epoch * config.epochs))
+    timed = not config.steps
+    started = time.monotonic()
+
+    def progress(step: int) -> float:
+        """Share of the run done: by steps, or by time when the clock runs out first (the
+        learning rate then still decays to zero by `max_minutes`)."""
+        elapsed = (time.monotonic() - started) / 60 / config.max_minutes if timed else 0.0
+        return max(step / total, elapsed)
+
+    def rate(step: int) -> float:
+        done = progress(step)
+        return min(done / config.warmup, max(0.0, (1 - done) / (1 - config.warmup)))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: max(rate(s), 1e-3))
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log: list[dict] = []
+    model.train()
+    step, pairs, window = 0, 0, []
+    order: list[Group] = []
+    while step < total:
+        if not order:
+            order = groups[:]
+            rng.shuffle(order)
+        batch, order = order[: config.questions_per_step], order[config.questions_per_step :]
+        questions, sentences, spans, targets = [], [], [], []
+        for g in batch:
+            chosen, target = pick(g, config.negatives, rng)
+            spans.append((len(sentences), len(sentences) + len(chosen)))
+            questions += [g.question] * len(chosen)
+            sentences += chosen
+            targets.append(target)
+        logits = forward(model, tokenizer, questions, sentences, config)
+        labels = torch.zeros_like(logits)
+        listwise = []
+        for (a, b), t in zip(spans, targets, strict=True):
+            row = torch.cat([logits[a:b], no_answer])
+            listwise.append(torch.nn.functional.cross_entropy(
+                row.unsqueeze(0), torch.tensor([t if t >= 0 else b - a])
+            ))
+            if t >= 0:
+                labels[a + t] = 1.0
+        loss = torch.stack(listwise).mean() + torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, labels
+        )
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        step += 1
+        pairs += len(sentences)
+        window.append(loss.item())
+        minutes = (time.monotonic() - started) / 60
+        if step % 50 == 0 or step == total:
+            log.append({"step": step, "loss": round(sum(window) / len(window), 4),
+                        "pairs": pairs, "minutes": round(minutes, 2)})
+            window = []
+            print(json.dumps(log[-1]), flush=True)
+        over = timed and minutes > config.max_minutes
+        if step % config.checkpoint_every == 0 or step == total or over:
+            _save(model, tokenizer, no_answer.item(), out, config, log, step, total, len(groups))
+        if over:
+            break
+    return out
+
+
+def _save(model, tokenizer, no_answer: float, out: Path, config: TrainConfig, log: list,
+          step: int, total: int, questions: int) -> None:  # type: ignore[no-untyped-def]
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    info = {"config": asdict(config), "steps_done": step, "steps_planned": total,
+            "train_questions": questions, "no_answer_logit": no_answer, "log": log}
+    (out / "train.json").write_text(json.dumps(info, indent=1))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    defaults = TrainConfig(data="", out="")
+    parser.add_argument("--data", required=True, help="folder of the QA sets (shared/data/qa)")
+    parser.add_argument("--out", required=True, help="folder for the trained model")
+    for name, value in asdict(defaults).items():
+        if name not in ("data", "out"):
+            parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    args = parser.parse_args(argv)
+    train(TrainConfig(**vars(args)))
+
+
+if __name__ == "__main__":
+    main()
