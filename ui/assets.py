@@ -100,7 +100,7 @@ CSS = """
   background: none; color: var(--color-accent); font-weight: 600; cursor: pointer; }
 .rag-cite:hover, .rag-srcbtn:hover { text-decoration: underline; }
 .rag-srclist { margin: 6px 0 0 0; padding-left: 0; list-style: none; font-size: 0.9em; }
-.rag-srcbtn { font: inherit; border: 0; background: none; padding: 0;
+.rag-srcbtn { font: inherit; border: 0; background: none; padding: 0; display: inline;
   color: var(--color-accent); cursor: pointer; text-align: left; }
 .rag-searched { font-size: 0.85em; opacity: 0.8; font-style: italic; margin-bottom: 4px; }
 .rag-abstain { border-left: 4px solid #d97706; padding: 4px 8px;
@@ -134,8 +134,8 @@ mark.rag-passage-mark { background: #dbeafe; }
 .rag-article-text { white-space: pre-wrap; margin-top: 8px; line-height: 1.55; }
 #rag-article { border: 1px solid var(--border-color-primary); border-radius: 8px;
   background: var(--background-fill-primary); max-height: calc(100vh - 150px);
-  min-height: 0; overflow-y: auto; }
-#rag-sources { max-height: calc(100vh - 150px); overflow-y: auto; }
+  min-height: 0; overflow-y: auto !important; }
+#rag-sources { max-height: calc(100vh - 150px); overflow-y: auto !important; }
 /* An open article takes the whole right column; "Back" (rag-closed) gives it back. */
 #rag-right:has(#rag-article .rag-article:not(.rag-closed)) #rag-sources { display: none; }
 #rag-article:has(.rag-closed) { display: none; }

@@ -146,9 +146,7 @@ def build_blocks(settings: Settings) -> gr.Blocks:
                             )
                             clear_no = gr.Button("Cancel", size="sm", elem_id="rag-clear-no")
                 with gr.Column(scale=4, elem_id="rag-right"):
-                    sources = gr.HTML(
-                        render.SOURCES_PLACEHOLDER, js_on_load=CITE_JS, elem_id="rag-sources"
-                    )
+                    sources = gr.HTML(render.LOADING, js_on_load=CITE_JS, elem_id="rag-sources")
                     article = gr.HTML(
                         render.ARTICLE_PLACEHOLDER, js_on_load=SCROLL_JS, elem_id="rag-article"
                     )

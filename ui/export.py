@@ -22,6 +22,7 @@ Json = dict[str, Any]
 
 _INLINE = re.compile(r"([\\`*<>])")
 _LINK = re.compile(r"(!?)\[([^\]\n]*)\](?=[(\[:])")  # [text](...), [text][ref], [ref]: url
+_BRACKET = re.compile(r"(?<!\\)([\[\]])")
 _BLOCK = re.compile(r"(?m)^([ \t]*)([#>|+=-]|\d+[.)](?=\s))")
 
 
@@ -37,7 +38,7 @@ def md_link(url: Any, label: str) -> str:
     good = safe_url(url)
     if good is None:
         return md_text(label)
-    label = md_text(label).replace("[", "\\[").replace("]", "\\]")
+    label = _BRACKET.sub(r"\\\1", md_text(label))  # inside a link's label: all of them
     return f"[{label}]({url_quote(good, safe=':/?#@!$&*+,;=%~.-_')})"
 
 

@@ -23,6 +23,7 @@ SOURCES_PLACEHOLDER = (
     '<div class="rag-empty">Ask a question: the sources of each answer appear here, '
     "with the quoted sentence highlighted inside its passage.</div>"
 )
+LOADING = '<div class="rag-empty rag-loading">Opening your latest conversation…</div>'
 SEARCHING = '<div class="rag-answer"><i>Searching the sources…</i></div>'
 ARTICLE_PLACEHOLDER = (
     '<div class="rag-empty">Click a <b>[n]</b> marker or a source to read the whole '
