@@ -91,7 +91,7 @@ def test_delete_conversation_asks_first(tab: Tab) -> None:
     ask(page, "Since when has Moscow kept unofficial contacts with the Taliban?")
     page.click("#rag-clear")
     page.wait_for_selector("#rag-clear-confirm", state="visible")
-    assert "1 questions" in page.inner_text("#rag-clear-confirm")
+    assert "(1 question, first" in page.inner_text("#rag-clear-confirm")
     assert page.locator("#rag-chat .rag-done").count() == 1  # still there
     page.click("#rag-clear-no")
     page.wait_for_selector("#rag-clear-confirm", state="hidden")

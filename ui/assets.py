@@ -100,7 +100,7 @@ CSS = """
   background: none; color: var(--color-accent); font-weight: 600; cursor: pointer; }
 .rag-cite:hover, .rag-srcbtn:hover { text-decoration: underline; }
 .rag-srclist { margin: 6px 0 0 0; padding-left: 0; list-style: none; font-size: 0.9em; }
-.rag-srcbtn { font: inherit; border: 0; background: none; padding: 0; display: inline;
+.rag-srcbtn { font: inherit; border: 0; background: none; padding: 0;
   color: var(--color-accent); cursor: pointer; text-align: left; }
 .rag-searched { font-size: 0.85em; opacity: 0.8; font-style: italic; margin-bottom: 4px; }
 .rag-abstain { border-left: 4px solid #d97706; padding: 4px 8px;

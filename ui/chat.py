@@ -34,7 +34,7 @@ Json = dict[str, Any]
 STREAM_STEPS = 16  # the answer appears in this many pieces ...
 STREAM_DELAY = 0.03  # ... this many seconds apart
 DELETE_QUESTION = (
-    "Delete this conversation ({n} questions, first: “{title}”)? It is removed from the "
+    "Delete this conversation ({n}, first: “{title}”)? It is removed from the "
     "list of earlier conversations and cannot be reopened."
 )
 CONVERSATION_DELETED = "Conversation deleted."
@@ -152,7 +152,8 @@ class Chat:
         if not turns:
             return gr.update(visible=False), ""
         title = render.esc(turns[0].get("question", ""))
-        return gr.update(visible=True), DELETE_QUESTION.format(n=len(turns), title=title)
+        n = f"{len(turns)} question{'s' if len(turns) != 1 else ''}"
+        return gr.update(visible=True), DELETE_QUESTION.format(n=n, title=title)
 
     def delete(self, conv: str, show_scores: bool) -> tuple[Any, ...]:
         """Confirmed: delete conversation `conv`, then show a new, empty one."""
