@@ -54,6 +54,10 @@ _NUMBER = re.compile(
     r"thousand|million|billion|dozen)s?\b",
     re.IGNORECASE,
 )
+# The figures a quote states: years, numbers, month names ("April 17, 2025", "145").
+_FIGURE = re.compile(
+    r"\b(?:\d[\d,.]*\d|\d|" + "|".join(m.capitalize() for m in _MONTHS.split("|")) + r")\b"
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 _WANTS = [
     (re.compile(r"^\s*(when|what (year|date|month|day))\b|\bwhat (year|date)\b", re.I), _DATE),
@@ -154,7 +158,7 @@ def compose(
         ):
             chosen.append((start, candidate.sentence.end, candidate))
             words += len(text.split())
-    chosen, note = newest_first(chosen)
+    chosen, note = newest_first(chosen, retrieved.question)
     citations, parts = [], []
     for n, (start, end, item) in enumerate(chosen, 1):
         p = item.passage
@@ -175,14 +179,25 @@ def _lacks_type(question: str, scored: list[Scored]) -> bool:
     return bool(wants) and not any(p.search(s.sentence.text) for s in near for p in wants)
 
 
-def newest_first(chosen: list[tuple[int, int, Scored]]) -> tuple[list, str]:
-    """When the quotes come from articles of different dates, put the newest first and
-    say so (an older report may be overtaken by a newer one); otherwise keep the order.
+def newest_first(chosen: list[tuple[int, int, Scored]], question: str = "") -> tuple[list, str]:
+    """When the question asks for a date or a number and quotes from articles of
+    different dates state different ones, put the newest first and say so: an older
+    report may be overtaken by a newer one. Otherwise keep the order and say nothing:
+    articles of different dates that agree, or answer a why or a who, need no warning.
     A date that is a prefix of another ("2025-04", "2025-04-18") is the same date, known
     less precisely, not a different one."""
     dates = {c[2].passage.date for c in chosen if c[2].passage.date}
     distinct = {d for d in dates if not any(o != d and o.startswith(d) for o in dates)}
-    if len(distinct) < 2:
+    wants_figure = any(asks.search(question) for asks, p in _WANTS if p is not _NAME)
+    if len(distinct) < 2 or not wants_figure:
+        return chosen, ""
+    facts: dict[str, set[str]] = {}  # article date -> the figures its quotes state
+    for start, end, item in chosen:
+        p = item.passage
+        found = _FIGURE.findall(p.text[start - p.start : end - p.start])
+        if p.date and found:
+            facts.setdefault(p.date, set()).update(found)
+    if len(facts) < 2 or len({frozenset(f) for f in facts.values()}) < 2:
         return chosen, ""
     ordered = sorted(chosen, key=lambda c: c[2].passage.date or "", reverse=True)
     return ordered, DATES_DIFFER_NOTE.format(dates=", ".join(sorted(distinct, reverse=True)))

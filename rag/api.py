@@ -23,6 +23,10 @@ _CACHE: dict[Path, LoadedIndex] = {}
 _CACHE_LOCK = threading.Lock()
 T = TypeVar("T")
 READ_ATTEMPTS = 5  # a read outlives this many index updates before it gives up
+NOTHING_NEW = (
+    "Nothing new: this follow-up found only what the previous answer already quoted. "
+    "Ask it with its own subject (or without the earlier questions) to search afresh."
+)
 
 
 def check_question(question: str, k: int) -> str:
@@ -103,8 +107,22 @@ def answer(
         result = reading(settings, lambda ix: answer_with_llm(ix, searched, k, settings=settings))
     else:
         result = reading(settings, lambda ix: answer_question(ix, searched, k))
+        if searched != question and _repeats(result, settings, k, history or []):
+            result.note = " ".join(filter(None, [NOTHING_NEW, result.note]))
     result.question, result.searched = question, searched
     return result
+
+
+def _repeats(result: Answer, settings: Settings, k: int, history: list[str]) -> bool:
+    """True when a follow-up quotes nothing the previous question's answer did not."""
+    from .followup import contextualize
+
+    if result.abstained or not history:
+        return False
+    previous = contextualize(history[-1], history[:-1])
+    before = reading(settings, lambda ix: answer_question(ix, previous, k))
+    seen = {(c.doc_id, c.start, c.end) for c in before.citations}
+    return all((c.doc_id, c.start, c.end) in seen for c in result.citations)
 
 
 def has_index(settings: Settings) -> bool:
@@ -136,14 +154,15 @@ def add_sources(
     """Copy files into the sources folder and index them; unsupported names are refused.
 
     A file whose name is taken by a different file gets a numbered name instead of
-    overwriting it. Returns the index report (its `skipped` names files that failed).
+    overwriting it. A copy that cannot be indexed is not kept (the file it was copied from
+    is untouched). Returns the index report (its `skipped` names files that failed).
     """
     import shutil
 
     from .readers import SUPPORTED
 
     settings.sources.mkdir(parents=True, exist_ok=True)
-    refused = []
+    refused, copies = [], {}
     for path in files:
         name = Path(path).name
         if not name.lower().endswith(SUPPORTED) or name.startswith("."):
@@ -155,8 +174,16 @@ def add_sources(
         while target.exists() and target.read_bytes() != Path(path).read_bytes():
             target = settings.sources / f"{stem}-{n}{suffix}"
             n += 1
+        if not target.exists():
+            copies[target.name] = target
         shutil.copyfile(path, target)
     report = index(settings, progress=progress)
+    for source, _ in report.skipped:
+        if source in copies:  # only copies made just now: a file already there stays
+            copies[source].unlink(missing_ok=True)
+    report.skipped = [
+        (s, f"{r}; not kept in the sources folder" if s in copies else r) for s, r in report.skipped
+    ]
     report.skipped = refused + report.skipped
     return report
 
@@ -164,17 +191,27 @@ def add_sources(
 def remove_source(
     settings: Settings, source: str, *, progress: Progress | None = None
 ) -> IndexReport:
-    """Delete one source file (and its sidecar) from the sources folder and re-index."""
+    """Move one source file (and its sidecar) to the trash folder and re-index.
+
+    Nothing is unlinked: the file can be put back from `trash_folder(settings)` for
+    `rag.trash.KEEP_DAYS` days. A file holding several articles (.jsonl) goes whole.
+    """
     from .errors import SourceError
-    from .readers import SIDECAR_SUFFIX
+    from .trash import TRASH_FOLDER, move_to_trash
 
     root = settings.sources.resolve()
     path = (root / source).resolve()
-    if root not in path.parents or not path.is_file():
+    if root not in path.parents or not path.is_file() or TRASH_FOLDER in path.parts:
         raise SourceError(source, "not a file in the sources folder")
-    path.unlink()
-    path.with_name(path.name + SIDECAR_SUFFIX).unlink(missing_ok=True)
+    move_to_trash(root, path)
     return index(settings, progress=progress)
+
+
+def trash_folder(settings: Settings) -> Path:
+    """Where removed source files are kept (`rag.trash.KEEP_DAYS` days) before purging."""
+    from .trash import trash_folder as folder
+
+    return folder(settings.sources)
 
 
 def supported_suffixes() -> tuple[str, ...]:

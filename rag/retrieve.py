@@ -120,6 +120,8 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
                 end=chunk.end,
                 score=round(score[chunk_id], 4),
                 sentences=[(s.start, s.end) for s in sentences[chunk_id]],
+                similarity=round(float(cos[chunk_id]), 4),
+                source=meta.get("source") or "",
             )
         )
         by_rank[rank] = sentences[chunk_id]

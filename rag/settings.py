@@ -29,6 +29,9 @@ class Settings:
         Path("sources"), "Folder of articles to index (.txt .md .html .pdf .jsonl)."
     )
     index: Path = _opt(Path("index"), "Folder where the built index is kept.")
+    conversations: str = _opt(
+        "", "Folder where the chat app keeps conversations (default: beside the index)."
+    )
     k: int = _opt(5, f"Passages retrieved per question (1..{MAX_K}).")
     model: str = _opt(
         "all-MiniLM-L6-v2",

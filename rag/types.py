@@ -92,8 +92,11 @@ class Passage:
     text: str
     start: int
     end: int
-    score: float
+    score: float  # the blend ranking this question's candidates, scaled 0..1 per question
     sentences: list[tuple[int, int]] = field(default_factory=list)
+    # Cosine of the passage to the question: unlike `score`, comparable across questions.
+    similarity: float | None = None
+    source: str = ""  # the file it came from, relative to the sources folder
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

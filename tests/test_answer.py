@@ -7,6 +7,7 @@ tests build one by hand: a sentence's cosine to the question is set through its 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rag.answer import (
     DATES_DIFFER_NOTE,
@@ -242,6 +243,32 @@ def test_sources_of_different_dates_are_cited_newest_first_and_the_note_says_so(
     assert [c.doc_id for c in citations] == ["new", "old"]
     assert text.index("15,500") < text.index("12,000")
     assert note == DATES_DIFFER_NOTE.format(dates="2024-03-02, 2019-05-01")
+
+
+@pytest.mark.parametrize(
+    ("question", "old", "new"),
+    [
+        (  # the same date, reported twice: nothing differs
+            "When did the bridge open?",
+            "The bridge opened on May 3, 2020, after long delays.",
+            "Since the bridge opened on May 3, 2020, traffic has doubled.",
+        ),
+        (  # a why question: articles of different dates explain, they do not disagree
+            "Why did the bridge close?",
+            "The bridge closed in 2019 because its cables had rusted.",
+            "The bridge closed for two years while rusted cables were replaced in 2024.",
+        ),
+    ],
+)
+def test_no_dates_note_when_the_cited_facts_do_not_differ(
+    question: str, old: str, new: str
+) -> None:
+    r = retrieved(
+        question, [("old", "2020-05-04", [(old, 0.85)]), ("new", "2024-03-02", [(new, 0.84)])]
+    )
+    _, _, citations, note = answer(r)
+    assert len(citations) == 2 and note == ""
+    assert [c.doc_id for c in citations] == ["old", "new"]
 
 
 def test_a_when_question_prefers_the_sentence_with_a_date() -> None:

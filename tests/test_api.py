@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from rag import api
@@ -49,3 +50,95 @@ def _in_new_thread(call):
     if isinstance(results[0], Exception):
         raise results[0]
     return results[0]
+
+
+def test_remove_moves_the_file_and_its_sidecar_to_the_trash(fake_settings: Settings) -> None:
+    from rag.trash import KEEP_DAYS
+
+    build_index(fake_settings)
+    name = "000_bc0cf055e4f1d4cb.txt"
+    before = {p.name for p in fake_settings.sources.iterdir()}
+    api.remove_source(fake_settings, name)
+    trashed = sorted(api.trash_folder(fake_settings).rglob("*"))
+    assert {p.name for p in trashed if p.is_file()} == {name, name + ".meta.yaml"}
+    after = {p.name for p in fake_settings.sources.iterdir()}
+    assert before - after == {name, name + ".meta.yaml"}  # nothing else went
+    assert name not in {d["source"] for d in api.documents(fake_settings)}
+    # A month on, trashing something else purges the old batch, and only that.
+    from rag.trash import move_to_trash, purge
+
+    later = time.time() + (KEEP_DAYS + 1) * 86400
+    assert purge(fake_settings.sources, now=time.time()) == []
+    other = fake_settings.sources / "001_f40b61988599ebfd.txt"
+    move_to_trash(fake_settings.sources, other, now=later)
+    left = {p.name for p in api.trash_folder(fake_settings).rglob("*") if p.is_file()}
+    assert left == {other.name, other.name + ".meta.yaml"}
+
+
+def test_remove_refuses_paths_outside_the_sources_and_the_trash(fake_settings: Settings) -> None:
+    import pytest
+
+    from rag.errors import SourceError
+
+    build_index(fake_settings)
+    api.remove_source(fake_settings, "000_bc0cf055e4f1d4cb.txt")
+    trashed = next(p for p in api.trash_folder(fake_settings).rglob("*.txt"))
+    for bad in ("../x.txt", str(trashed.relative_to(fake_settings.sources)), "missing.txt"):
+        with pytest.raises(SourceError):
+            api.remove_source(fake_settings, bad)
+
+
+def test_a_rejected_upload_is_not_kept(fake_settings: Settings, tmp_path: Path) -> None:
+    build_index(fake_settings)
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "broken.pdf").write_bytes(b"this is not a PDF")
+    (upload / "good.txt").write_text("The Nile bridge opened in May 2020 after delays.")
+    report = api.add_sources(fake_settings, [upload / "broken.pdf", upload / "good.txt"])
+    reasons = dict(report.skipped)
+    assert "not kept" in reasons["broken.pdf"]
+    assert not (fake_settings.sources / "broken.pdf").exists()
+    assert (fake_settings.sources / "good.txt").exists()
+    assert (upload / "broken.pdf").exists()  # the user's own file is untouched
+    assert "broken.pdf" not in str(api.index(fake_settings))  # no ✘ in later reports
+
+
+def test_a_broken_file_already_in_the_sources_is_never_deleted(
+    fake_settings: Settings, tmp_path: Path
+) -> None:
+    (fake_settings.sources / "broken.pdf").write_bytes(b"this is not a PDF")
+    build_index(fake_settings)
+    (tmp_path / "broken.pdf").write_bytes(b"this is not a PDF")
+    api.add_sources(fake_settings, [tmp_path / "broken.pdf"])
+    assert (fake_settings.sources / "broken.pdf").exists()
+
+
+def test_conversations_are_saved_listed_reopened_and_deleted(tmp_path: Path) -> None:
+    from rag.conversations import ConversationStore, conversations_folder, new_id
+
+    settings = Settings.load(env={}, index=tmp_path / "ix")
+    assert conversations_folder(settings) == tmp_path / "conversations"
+    custom = Settings.load(env={"RAG_CONVERSATIONS": str(tmp_path / "c")})
+    assert conversations_folder(custom) == tmp_path / "c"
+    store = ConversationStore(conversations_folder(settings))
+    first, second = new_id(), new_id()
+    store.save(first, [{"question": "Q1", "answer": "A1"}])
+    store.save(second, [{"question": "Q2"}, {"question": "Q3"}])
+    listed = store.list()
+    assert [c["id"] for c in listed] == [second, first]
+    assert listed[0]["title"] == "Q2" and listed[0]["questions"] == 2
+    reopened = ConversationStore(conversations_folder(settings))  # as after a restart
+    assert reopened.load(first) == [{"question": "Q1", "answer": "A1"}]
+    assert reopened.load("../../etc/passwd") is None and not reopened.delete("..")
+    assert reopened.delete(first) and reopened.load(first) is None
+    store.save_preferences(k=7, show_scores=True)
+    assert ConversationStore(store.folder).preferences() == {"k": 7, "show_scores": True}
+
+
+def test_a_followup_that_finds_nothing_new_says_so(real_index) -> None:
+    settings = real_index.settings
+    first = "Why did Russia's Supreme Court lift the ban on the Taliban?"
+    again = api.answer("When was that?", settings, history=[first])  # same two quotes
+    assert again.searched != again.question and api.NOTHING_NEW in again.note
+    fresh = api.answer("Who is Andrey Serenko?", settings, history=[first])
+    assert api.NOTHING_NEW not in fresh.note

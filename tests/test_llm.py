@@ -586,7 +586,7 @@ def test_http_backend_against_llama_cpp_server(llm_index: Settings, llama_server
 
 
 def test_ui_flags_unsupported_sentences_and_shows_the_note() -> None:
-    from ui import render
+    from ui import export, render
 
     answer = {
         "question": "q",
@@ -617,5 +617,5 @@ def test_ui_flags_unsupported_sentences_and_shows_the_note() -> None:
     assert bubble.count("rag-unsupported") == 1 and "&lt;b&gt;Brazil" in bubble
     assert "not supported by its cited source" in bubble and "1 of 2 sentences" in bubble
     assert "rag-ref-0-c-1" in bubble
-    markdown = render.answer_markdown(answer)
+    markdown = export.answer_markdown(answer)
     assert "⚠" in markdown and "*Note:*" in markdown

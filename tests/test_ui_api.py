@@ -108,12 +108,12 @@ def test_middleware_statuses() -> None:
 
 
 def test_same_file_matches_renamed_uploads() -> None:
-    from ui.blocks import _same_file
+    from ui.library import same_file
 
-    assert _same_file("a.txt", "a.txt")
-    assert _same_file("a-2.txt", "a.txt")
-    assert not _same_file("a-b.txt", "a.txt")
-    assert not _same_file("b.txt", "a.txt")
+    assert same_file("a.txt", "a.txt")
+    assert same_file("a-2.txt", "a.txt")
+    assert not same_file("a-b.txt", "a.txt")
+    assert not same_file("b.txt", "a.txt")
 
 
 # --- slow: the real app -------------------------------------------------------------

@@ -67,6 +67,17 @@ HOSTILE = {
     'http://203.0.113.9/"></iframe>.',
 }
 
+# One file, three articles: removing one of them must say the whole file goes.
+WIRE = [
+    {
+        "id": f"wire-{i}",
+        "title": f"Wire item {i}",
+        "text": f"Wire item {i}: the harbour of Port Ellery was dredged in March 202{i}, "
+        f"at a cost of {i}00,000 euros, the port authority said.",
+    }
+    for i in range(1, 4)
+]
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
@@ -88,6 +99,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("ui-browser")
     shutil.copytree(ROOT / "sources", tmp / "sources")
     (tmp / "sources" / "quillfeather.jsonl").write_text(json.dumps(HOSTILE) + "\n")
+    (tmp / "sources" / "wire.jsonl").write_text("".join(json.dumps(w) + "\n" for w in WIRE))
     (tmp / "upload").mkdir()
     (tmp / "upload" / "kelvedon-regatta.md").write_text(NEW_ARTICLE)
     (tmp / "upload" / "broken.pdf").write_bytes(b"this is not a PDF")
@@ -121,6 +133,7 @@ class Tab:
         """Every request of this page went to 127.0.0.1 (counted into test-artifacts/)."""
         network = [u for u in self.requests if urlsplit(u).scheme in ("http", "https", "ws", "wss")]
         elsewhere = [u for u in network if urlsplit(u).hostname != "127.0.0.1"]
+        ARTIFACTS.mkdir(exist_ok=True)
         with (ARTIFACTS / "requests.txt").open("a") as f:
             f.write(f"{name}: {len(network)} requests, {len(elsewhere)} not to 127.0.0.1\n")
         assert network, "the page made no requests at all?"
@@ -128,14 +141,19 @@ class Tab:
         assert not self.dialogs, f"dialogs fired: {self.dialogs}"
 
     @classmethod
-    def open(cls, page: Any, url: str) -> Tab:
-        """Load the app in `page`, recording every request and dismissing every dialog."""
+    def open(cls, page: Any, url: str, *, fresh: bool = True) -> Tab:
+        """Load the app in `page`, recording every request and dismissing every dialog;
+        once the latest saved conversation is back, start a new one unless `fresh` is off."""
         page.set_default_timeout(30_000)
         tab = cls(page)
         page.on("request", lambda r: tab.requests.append(r.url))
         page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
         page.goto(url)
         page.wait_for_selector("#rag-question textarea")
+        page.wait_for_selector("#rag-sources .rag-loading", state="detached")
+        if fresh:
+            page.click("#rag-new")
+            page.wait_for_function("!document.querySelector('#rag-chat .rag-done')")
         return tab
 
 
@@ -196,7 +214,7 @@ def test_seed_question_answer_quote_and_article(app: dict, tab: Tab) -> None:
     with page.expect_download() as download:
         page.click("#rag-export-one")
     markdown = Path(download.value.path()).read_text()
-    assert f"## {SEED_QUESTION}" in markdown and f"> {expected.quote}" in markdown
+    assert f"# {SEED_QUESTION}" in markdown and f"> {expected.quote} [1]" in markdown
     tab.assert_offline("seed question")
 
 
@@ -221,6 +239,8 @@ def test_uploaded_article_is_listed_and_answerable(app: dict, tab: Tab) -> None:
     page.wait_for_selector("#rag-upload-report .rag-ok", timeout=90_000)
     assert "kelvedon-regatta.md" in page.inner_text("#rag-upload-report .rag-ok")
     assert "broken.pdf" in page.inner_text("#rag-upload-report .rag-fail")  # its own error
+    assert "not kept" in page.inner_text("#rag-upload-report .rag-fail")
+    assert not (app["settings"].sources / "broken.pdf").exists()
     page.wait_for_function(
         "document.querySelector('#rag-library').innerText"
         ".includes('Kelvedon Harbour hosts its first lantern regatta')"
@@ -243,11 +263,15 @@ def test_uploaded_article_is_listed_and_answerable(app: dict, tab: Tab) -> None:
         "option", name="Kelvedon Harbour hosts its first lantern regatta — kelvedon-regatta.md"
     ).click()
     page.click("#rag-remove")
+    page.wait_for_selector("#rag-remove-confirm", state="visible")
+    assert "kelvedon-regatta.md" in page.inner_text("#rag-remove-confirm")
+    page.click("#rag-remove-yes")
     page.wait_for_selector("#rag-maintenance .rag-ok")
     page.wait_for_function(
         "document.querySelector('#rag-library').innerText.includes('No articles match')"
     )
     assert not (app["settings"].sources / "kelvedon-regatta.md").exists()
+    assert list(app["settings"].sources.glob(".trash/*/kelvedon-regatta.md"))
     tab.assert_offline("upload")
 
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from ui import render
+from ui import export, render
 
 XSS = [
     "<script>alert(1)</script>",
@@ -50,7 +50,9 @@ def make_answer(text: str = "On April 17, 2025, the court lifted the ban.", **me
         "text": doc,
         "start": 0,
         "end": len(doc),
-        "score": 0.8123,
+        "score": 1.0,
+        "similarity": 0.6234,
+        "source": "court.txt",
     }
     return {
         "question": meta.get("question", "When was the ban lifted?"),
@@ -136,7 +138,10 @@ def test_searched_query_is_shown_when_it_differs() -> None:
     answer = make_answer(question="When was that?", searched="When was that? court ban")
     assert "Searched: “When was that? court ban”" in render.answer_bubble(answer, 0)
     assert "Searched" in render.sources_panel(answer, 0)
-    assert "*Searched:* When was that? court ban" in render.answer_markdown(answer)
+    assert "*Searched:* When was that? court ban" in export.answer_markdown(answer)
+    assert render.ASK_ALONE in render.answer_bubble(answer, 0)
+    assert "rag-ref-0-s-0" in render.answer_bubble(answer, 0)
+    assert render.ASK_ALONE not in render.answer_bubble(make_answer(), 0)
 
 
 @pytest.mark.parametrize("payload", XSS)
@@ -180,8 +185,9 @@ def test_sources_panel_marks_quote_inside_its_passage_and_scores_on_request() ->
     out = render.sources_panel(answer, 2)
     assert 'Intro sentence. <mark class="rag-quote">On April 17, 2025' in out
     assert "rag-ref-2-c-1" in out and "rag-ref-2-p-1" in out
-    assert "score" not in out
-    assert "score 0.812" in render.sources_panel(answer, 2, show_scores=True)
+    assert "match" not in out
+    scored = render.sources_panel(answer, 2, show_scores=True)
+    assert "match 0.62" in scored and "1.000" not in scored  # not the per-question scale
 
 
 def test_abstention_offers_closest_passages() -> None:
@@ -191,8 +197,40 @@ def test_abstention_offers_closest_passages() -> None:
     assert "Not found in the sources" in bubble and "rag-ref-0-p-1" in bubble
     panel = render.sources_panel(answer, 0)
     assert "Not found in the sources" in panel and "rag-ref-0-p-1" in panel
-    md = render.answer_markdown(answer)
+    md = export.answer_markdown(answer)
     assert "**Not found in the sources.**" in md and "Closest passages" in md
+
+
+def test_a_not_found_answer_offers_the_same_passages_everywhere() -> None:
+    answer = make_answer()
+    base = answer["passages"][0]
+    answer.update(
+        abstained=True,
+        citations=[],
+        passages=[{**base, "rank": r, "doc_id": f"d{r}", "title": f"T{r}"} for r in range(1, 6)],
+    )
+    bubble, panel = render.answer_bubble(answer, 0), render.sources_panel(answer, 0)
+    md = export.answer_markdown(answer)
+    for r in range(1, 6):
+        shown = r <= render.CLOSEST_SHOWN
+        assert (f"rag-ref-0-p-{r}" in bubble) is shown
+        assert (f"({r}) [T{r}]" in md) is shown
+        assert f"rag-ref-0-p-{r}" in panel  # the rest stay under "more passages"
+    assert (
+        panel.index("rag-ref-0-p-3") < panel.index("2 more passages") < panel.index("rag-ref-0-p-4")
+    )
+
+
+def test_one_source_line_per_article_with_each_quote_clickable() -> None:
+    answer = make_answer()
+    c1 = answer["citations"][0]
+    answer["citations"] = [c1, {**c1, "n": 2}, {**c1, "n": 3, "doc_id": "d2", "title": "Other"}]
+    answer["answer"] += " More [2] and [3]"
+    bubble = render.answer_bubble(answer, 0)
+    lines = re.findall(r"<li>.*?</li>", bubble.split('class="rag-srclist"')[1])
+    assert len(lines) == 2
+    assert "rag-ref-0-c-1" in lines[0] and "rag-ref-0-c-2" in lines[0]
+    assert lines[0].count("Court lifts ban") == 1 and "Other" in lines[1]
 
 
 def test_article_view_marks_the_quote_or_warns() -> None:
@@ -207,6 +245,11 @@ def test_article_view_marks_the_quote_or_warns() -> None:
     assert "<mark" not in gone and "not found" in gone
     passage = render.article_view(doc, 0, 6, label="x")
     assert '<mark class="rag-quote rag-passage-mark">First.</mark>' in passage
+    md = {**doc, "text": "# Heading\n\nBody. ## not a heading\n## Sub\nEnd."}
+    shown = render.article_view(md, 0, 0, label="From the library")
+    assert "# " not in shown.split("rag-article-text")[1].replace("## not", "")
+    assert "Heading\n\nBody." in shown and "<mark" not in shown
+    assert render.BACK_TO_SOURCES in shown
     assert "no longer in the index" in render.article_view(None, 0, 0, label="x")
 
 
@@ -237,21 +280,38 @@ def test_library_search_filters_on_every_word() -> None:
     assert "2 articles, 4 chunks" in table and "Court ruling" in table
     assert "Lantern" not in table and "2025-05-01 10:00:00" in table
     assert "No articles match" in render.library_table(docs, "zebra")
+    # A title opens the in-app reader; every cell says which column it is (phone cards).
+    assert '<button type="button" class="rag-doc" data-doc="a"' in table
+    assert 'data-label="File"' in table and 'href="' not in table
 
 
-def test_markdown_export_keeps_quotes_and_links_and_escapes_markup() -> None:
+def test_progress_is_said_in_plain_words() -> None:
+    assert render.progress_words(1, 2, "reading a.md") == "Reading a.md (1 of 2 files)"
+    assert render.progress_words(36, 340, "embedding") == "Preparing the articles for search"
+
+
+def test_markdown_export_is_ready_to_paste_and_keeps_markup_inert() -> None:
     answer = make_answer(
-        "He said <b>no</b> *twice* [2].", title="A [title](x)", url="https://example.org/a(b)<c>"
+        "He said <b>no</b> *twice* [2](javascript:x).",
+        title="A [title](x)",
+        url="https://example.org/a(b)<c>",
     )
-    md = render.answer_markdown(answer)
+    md = export.answer_markdown(answer)
     assert "## When was the ban lifted?" in md
     assert "[A \\[title\\](x)](https://example.org/a%28b%29%3Cc%3E)" in md
-    assert "> He said \\<b\\>no\\</b\\> \\*twice\\* \\[2\\]." in md
-    bad = render.answer_markdown(make_answer(url="javascript:alert(1)"))
-    assert "](javascript" not in bad and "(javascript:alert(1))" in bad
-    conversation = render.conversation_markdown([answer, make_answer()])
-    assert conversation.startswith("# Conversation") and conversation.count("## ") == 2
-    assert "No questions asked yet" in render.conversation_markdown([])
+    assert "> He said \\<b\\>no\\</b\\> \\*twice\\* \\[2\\](javascript:x). [1]" in md
+    assert "file court.txt" in md and "characters 16–" in md  # where the quote came from
+    plain = export.answer_markdown(make_answer())
+    assert "lifted the ban. [1]" in plain and "\\[" not in plain  # no escaped markers
+    assert "[1] [Court lifts ban](https://example.org/a) — Paper, 2025-04-18" in plain
+    bad = export.answer_markdown(make_answer(url="javascript:alert(1)"))
+    assert "](javascript" not in bad and "address javascript:alert(1)" in bad
+    conversation = export.conversation_markdown([answer, make_answer()], now=0)
+    assert conversation.startswith("# Conversation\n\nExported 1970-01-01 00:00 UTC")
+    assert conversation.count("\n## ") == 2
+    assert "No questions asked yet" in export.conversation_markdown([])
+    one = export.single_answer_markdown(make_answer(), now=0)
+    assert one.startswith("# When was the ban lifted?\n\nExported 1970-01-01 00:00 UTC.")
 
 
 def test_ref_class_rejects_unknown_kinds() -> None:

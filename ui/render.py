@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
-from urllib.parse import quote as url_quote
 from urllib.parse import urlsplit
 
 Json = dict[str, Any]
@@ -24,10 +23,18 @@ SOURCES_PLACEHOLDER = (
     '<div class="rag-empty">Ask a question: the sources of each answer appear here, '
     "with the quoted sentence highlighted inside its passage.</div>"
 )
+LOADING = '<div class="rag-empty rag-loading">Opening your latest conversation…</div>'
 SEARCHING = '<div class="rag-answer"><i>Searching the sources…</i></div>'
 ARTICLE_PLACEHOLDER = (
     '<div class="rag-empty">Click a <b>[n]</b> marker or a source to read the whole '
     "article here, with the quote highlighted.</div>"
+)
+ASK_ALONE = "Ask without the earlier questions"
+BACK_TO_SOURCES = "◂ Back to the sources"
+CLOSEST_SHOWN = 3  # passages offered under a "not found" answer (chat, panel and export)
+MATCH_HELP = (
+    "How close the passage's meaning is to the question (cosine similarity, 0 to 1; "
+    "comparable across questions, above about 0.5 is usually on topic)"
 )
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
@@ -83,12 +90,13 @@ def locate(text: str, quote: str, start: int, end: int) -> tuple[int, int] | Non
 
 
 def ref_class(turn: int, kind: str, n: int) -> str:
-    """The classes that make an element open citation ("c") or passage ("p") `n` of `turn`.
+    """The classes that make an element open citation ("c") or passage ("p") `n` of `turn`,
+    or ask the question of `turn` again without the earlier questions ("s").
 
     Classes, not data attributes: the chat's HTML sanitizer keeps `class` and drops `data-*`.
     """
-    if kind not in ("c", "p"):
-        raise ValueError(f"kind must be 'c' or 'p', not {kind!r}")
+    if kind not in ("c", "p", "s"):
+        raise ValueError(f"kind must be 'c', 'p' or 's', not {kind!r}")
     return f"rag-ref rag-ref-{int(turn)}-{kind}-{int(n)}"
 
 
@@ -131,17 +139,57 @@ def _with_markers(text: str, turn: int, numbers: set[int]) -> str:
     return "".join(out)
 
 
+def searched_line(answer: Json, turn: int) -> str:
+    """What was searched, when the question was read as a follow-up, with a button to
+    ask the question again on its own."""
+    question, searched = answer.get("question", ""), answer.get("searched") or ""
+    if not searched or searched == question:
+        return ""
+    return (
+        f'<div class="rag-searched">Searched: “{esc(searched)}” '
+        f'<button type="button" class="rag-again {ref_class(turn, "s", 0)}">'
+        f"{ASK_ALONE}</button></div>"
+    )
+
+
+def by_article(citations: list[Json]) -> list[list[Json]]:
+    """Citations grouped by article, in the order each article is first cited."""
+    groups: dict[str, list[Json]] = {}
+    for c in citations:
+        groups.setdefault(str(c.get("doc_id")), []).append(c)
+    return list(groups.values())
+
+
+def _source_lines(answer: Json, turn: int) -> str:
+    """One line per cited article: its markers (each opens its own quote), title, meta."""
+    items = []
+    for group in by_article(answer.get("citations", [])):
+        markers = "".join(
+            f'<button type="button" class="rag-cite {ref_class(turn, "c", c["n"])}" '
+            f'title="Open source [{int(c["n"])}]">[{int(c["n"])}]</button>'
+            for c in group
+        )
+        first = group[0]
+        meta = meta_line(first)
+        items.append(
+            f"<li>{markers} "
+            f'<button type="button" class="rag-srcbtn {ref_class(turn, "c", first["n"])}">'
+            f"{esc(_title(first))}</button>"
+            + (f' <span class="rag-meta">{meta}</span>' if meta else "")
+            + "</li>"
+        )
+    return f'<ol class="rag-srclist">{"".join(items)}</ol>' if items else ""
+
+
 def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str:
-    """One answer for the chat: text with clickable [n] markers, then its sources under it.
+    """One answer for the chat: text with clickable [n] markers, then its sources under it,
+    one line per article.
 
     With `partial` (the first words of the answer while it streams) only that text shows;
     the finished bubble carries the class `rag-done`.
     """
     done = "" if partial is not None else " rag-done"
-    parts = [f'<div class="rag-answer{done}">']
-    question, searched = answer.get("question", ""), answer.get("searched") or ""
-    if searched and searched != question:
-        parts.append(f'<div class="rag-searched">Searched: “{esc(searched)}”</div>')
+    parts = [f'<div class="rag-answer{done}">', searched_line(answer, turn)]
     if answer.get("abstained"):
         parts.append(f'<div class="rag-abstain"><b>{NOT_FOUND_HEADING}.</b> ')
         parts.append(esc(partial if partial is not None else answer.get("answer", "")))
@@ -158,17 +206,8 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
     if partial is None and answer.get("sentences"):
         body = " ".join(_checked_sentence(s, turn, numbers) for s in answer["sentences"])
     parts.append(f'<div class="rag-text">{body}</div>')
-    if partial is None and answer.get("citations"):
-        parts.append('<ol class="rag-srclist">')
-        for c in answer["citations"]:
-            meta = meta_line(c)
-            parts.append(
-                f'<li><button type="button" class="rag-srcbtn {ref_class(turn, "c", c["n"])}">'
-                f"[{int(c['n'])}] {esc(_title(c))}</button>"
-                + (f' <span class="rag-meta">{meta}</span>' if meta else "")
-                + "</li>"
-            )
-        parts.append("</ol>")
+    if partial is None:
+        parts.append(_source_lines(answer, turn))
     parts.append("</div>")
     return "".join(parts)
 
@@ -188,8 +227,13 @@ def _checked_sentence(sentence: Json, turn: int, numbers: set[int]) -> str:
     )
 
 
+def closest(answer: Json) -> list[Json]:
+    """The passages offered under a "not found" answer: the first `CLOSEST_SHOWN`."""
+    return list(answer.get("passages", []))[:CLOSEST_SHOWN]
+
+
 def _closest_list(answer: Json, turn: int) -> str:
-    passages = answer.get("passages", [])[:3]
+    passages = closest(answer)
     if not passages:
         return ""
     items = "".join(
@@ -247,45 +291,54 @@ def _card(turn: int, kind: str, n: int, item: Json, body: str, score: str = "") 
 
 
 def _score(p: Json, show_scores: bool) -> str:
-    if not show_scores or p.get("score") is None:
+    """The passage's similarity to the question. Not the ranking score: that one is
+    scaled per question, so every top passage had 1.000."""
+    if not show_scores or p.get("similarity") is None:
         return ""
-    return f' <span class="rag-score">score {float(p["score"]):.3f}</span>'
+    return (
+        f' <span class="rag-score" title="{esc(MATCH_HELP)}">'
+        f"match {float(p['similarity']):.2f}</span>"
+    )
+
+
+def _passage_cards(passages: list[Json], turn: int, show_scores: bool) -> str:
+    return "".join(
+        _card(turn, "p", int(p["rank"]), p, esc(p.get("text", "")), _score(p, show_scores))
+        for p in passages
+    )
+
+
+def _details(label: str, passages: list[Json], turn: int, show_scores: bool) -> str:
+    if not passages:
+        return ""
+    cards = _passage_cards(passages, turn, show_scores)
+    return f'<details class="rag-all"><summary>{esc(label)}</summary>{cards}</details>'
 
 
 def sources_panel(answer: Json, turn: int, *, show_scores: bool = False) -> str:
     """Beside the chat: the cited sources (quote marked in its passage), then all passages."""
     parts = [
         f'<div class="rag-sources" data-turn="{int(turn)}">'
-        f'<div class="rag-for">Sources for: “{esc(answer.get("question", ""))}”</div>'
+        f'<div class="rag-for">Sources for: “{esc(answer.get("question", ""))}”</div>',
+        searched_line(answer, turn),
     ]
-    searched = answer.get("searched") or ""
-    if searched and searched != answer.get("question"):
-        parts.append(f'<div class="rag-searched">Searched: “{esc(searched)}”</div>')
     passages = answer.get("passages", [])
     if answer.get("abstained"):
+        shown = closest(answer)
         parts.append(
             f'<div class="rag-abstain"><b>{NOT_FOUND_HEADING}.</b> '
             "The closest passages are below; judge them yourself.</div>"
         )
-        for p in passages:
-            parts.append(
-                _card(turn, "p", int(p["rank"]), p, esc(p.get("text", "")), _score(p, show_scores))
-            )
-        parts.append("</div>")
-        return "".join(parts)
-    for c in answer.get("citations", []):
-        p = _passage_for(answer, c)
-        score = _score(p, show_scores) if p else ""
-        parts.append(_card(turn, "c", int(c["n"]), c, quote_in_passage(answer, c), score))
-    if passages:
-        parts.append(
-            f'<details class="rag-all"><summary>All {len(passages)} retrieved passages</summary>'
-        )
-        for p in passages:
-            parts.append(
-                _card(turn, "p", int(p["rank"]), p, esc(p.get("text", "")), _score(p, show_scores))
-            )
-        parts.append("</details>")
+        parts.append(_passage_cards(shown, turn, show_scores))
+        rest = passages[len(shown) :]
+        parts.append(_details(f"{len(rest)} more passages", rest, turn, show_scores))
+    else:
+        for c in answer.get("citations", []):
+            p = _passage_for(answer, c)
+            score = _score(p, show_scores) if p else ""
+            parts.append(_card(turn, "c", int(c["n"]), c, quote_in_passage(answer, c), score))
+        label = f"All {len(passages)} retrieved passages"
+        parts.append(_details(label, passages, turn, show_scores))
     parts.append("</div>")
     return "".join(parts)
 
@@ -293,11 +346,17 @@ def sources_panel(answer: Json, turn: int, *, show_scores: bool = False) -> str:
 # --- the article (citation) view ----------------------------------------------------
 
 
+_HEADING = re.compile(r"(?m)^((?:<mark[^>]*>)?)#{1,6}[ \t]+")
+_KEEP_MARK = r"\1"
+
+
 def article_view(doc: Json | None, start: int, end: int, *, label: str, quote: str = "") -> str:
     """The whole cleaned article, escaped, with `text[start:end]` marked (scrolled to by JS).
 
     `quote` (a citation's text) is checked against the offsets; if the article no longer
-    holds it there, the first occurrence is marked, or a warning says it is missing.
+    holds it there, the first occurrence is marked, or a warning says it is missing. With
+    `start == end` nothing is marked (an article opened from the library). Markdown
+    heading marks ("# ") at line starts are not shown; the offsets are unaffected.
     """
     if doc is None:
         return (
@@ -317,12 +376,13 @@ def article_view(doc: Json | None, start: int, end: int, *, label: str, quote: s
     meta = meta_line(doc)
     return (
         '<div class="rag-article"><div class="rag-article-head">'
+        f'<button type="button" class="rag-back">{BACK_TO_SOURCES}</button>'
         f'<div class="rag-article-label">{esc(label)}</div>'
         f'<h3 class="rag-article-title">{esc(_title(doc))}</h3>'
         + (f'<div class="rag-meta">{meta}</div>' if meta else "")
         + f'<div class="rag-meta">File: {esc(doc.get("source", ""))}</div>'
         + warn
-        + f'</div><div class="rag-article-text">{body}</div></div>'
+        + f'</div><div class="rag-article-text">{_HEADING.sub(_KEEP_MARK, body)}</div></div>'
     )
 
 
@@ -349,6 +409,10 @@ def _when(stamp: Any) -> str:
     return f"{match[1]} {match[2]}" if match else text
 
 
+LIBRARY_COLUMNS = ("Title", "Publisher", "Date", "Chunks", "Added (UTC)", "File")
+_CELL_CLASS = {"Chunks": ' class="rag-num"', "File": ' class="rag-file"'}
+
+
 def library_table(docs: list[Json], query: str = "") -> str:
     """The indexed articles as an HTML table (every cell escaped)."""
     shown = filter_documents(docs, query)
@@ -362,24 +426,45 @@ def library_table(docs: list[Json], query: str = "") -> str:
         return head + '<div class="rag-empty">No articles match.</div>'
     rows = []
     for d in shown:
-        title = esc(_title(d))
+        title = (
+            f'<button type="button" class="rag-doc" data-doc="{esc(d.get("doc_id"))}" '
+            f'title="Read it here">{esc(_title(d))}</button>'
+        )
         if safe_url(d.get("url")):
-            title = link(d["url"], _title(d))
+            title += " " + link(d["url"], "original ↗")
+        cells = [
+            title,
+            esc(d.get("publisher") or ""),
+            esc(d.get("date") or ""),
+            str(int(d.get("chunks") or 0)),
+            esc(_when(d.get("added_at"))),
+            esc(d.get("source") or ""),
+        ]
         rows.append(
             "<tr>"
-            f"<td>{title}</td><td>{esc(d.get('publisher') or '')}</td>"
-            f"<td>{esc(d.get('date') or '')}</td>"
-            f'<td class="rag-num">{int(d.get("chunks") or 0)}</td>'
-            f"<td>{esc(_when(d.get('added_at')))}</td>"
-            f'<td class="rag-file">{esc(d.get("source") or "")}</td>'
-            "</tr>"
+            + "".join(
+                f'<td data-label="{name}"{_CELL_CLASS.get(name, "")}>{cell}</td>'
+                for name, cell in zip(LIBRARY_COLUMNS, cells, strict=True)
+            )
+            + "</tr>"
         )
+    header = "".join(f"<th>{name}</th>" for name in LIBRARY_COLUMNS)
     return (
-        head + '<table class="rag-library"><thead><tr><th>Title</th><th>Publisher</th>'
-        "<th>Date</th><th>Chunks</th><th>Added (UTC)</th><th>File</th></tr></thead><tbody>"
+        head
+        + f'<table class="rag-library"><thead><tr>{header}</tr></thead><tbody>'
         + "".join(rows)
         + "</tbody></table>"
     )
+
+
+def progress_words(done: int, total: int, message: str) -> str:
+    """An indexing progress message in plain words: "reading a.md" -> "Reading a.md (1 of
+    2)", "embedding" -> "Preparing the articles for search"."""
+    if message.startswith("reading "):
+        return f"Reading {message[len('reading ') :]} ({done} of {total} files)"
+    if message == "embedding":
+        return "Preparing the articles for search"
+    return message[:1].upper() + message[1:]
 
 
 def file_report(rows: list[tuple[str, bool, str]], summary: str = "") -> str:
@@ -395,75 +480,3 @@ def file_report(rows: list[tuple[str, bool, str]], summary: str = "") -> str:
         + (f"<ul>{items}</ul>" if items else "")
         + "</div>"
     )
-
-
-# --- Markdown export ----------------------------------------------------------------
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!{}])")
-
-
-def md_escape(text: Any) -> str:
-    """`text` with Markdown and HTML punctuation backslash-escaped, so it renders as text."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
-
-
-def md_link(url: Any, label: str) -> str:
-    """A Markdown link for http(s) URLs; anything else as escaped text."""
-    good = safe_url(url)
-    if good is None:
-        return md_escape(label)
-    return f"[{md_escape(label)}]({url_quote(good, safe=':/?#@!$&*+,;=%~.-_')})"
-
-
-def _md_quote(text: str) -> str:
-    return "\n".join("> " + md_escape(line) for line in str(text).splitlines() or [""])
-
-
-def _md_source(item: Json, n: str) -> str:
-    bits = [md_escape(item[k]) for k in ("publisher", "date") if item.get(k)]
-    title = _title(item)
-    head = md_link(item.get("url"), title) if safe_url(item.get("url")) else md_escape(title)
-    line = f"{n} {head}" + (" — " + ", ".join(bits) if bits else "")
-    if item.get("url") and not safe_url(item.get("url")):
-        line += f" ({md_escape(item['url'])})"
-    return line
-
-
-def answer_markdown(answer: Json) -> str:
-    """One answer as Markdown: question, searched query, answer, sources with their quotes."""
-    lines = [f"## {md_escape(answer.get('question', ''))}", ""]
-    searched = answer.get("searched") or ""
-    if searched and searched != answer.get("question"):
-        lines += [f"*Searched:* {md_escape(searched)}", ""]
-    if answer.get("abstained"):
-        lines += [f"**{NOT_FOUND_HEADING}.** {md_escape(answer.get('answer', ''))}", ""]
-        passages = answer.get("passages", [])
-        if passages:
-            lines += ["Closest passages:", ""]
-            for p in passages:
-                head = _md_source(p, f"({int(p['rank'])})")
-                lines += [head, "", _md_quote(p.get("text", "")), ""]
-        return "\n".join(lines).rstrip() + "\n"
-    if answer.get("note"):
-        lines += [f"*Note:* {md_escape(answer['note'])}", ""]
-    if answer.get("sentences"):
-        shown = [
-            md_escape(x.get("text", ""))
-            + "".join(f" \\[{int(n)}\\]" for n in x.get("citations", []))
-            + ("" if x.get("supported", True) else f" ⚠ *({UNSUPPORTED_LABEL})*")
-            for x in answer["sentences"]
-        ]
-        lines += [" ".join(shown), ""]
-    else:
-        lines += [md_escape(answer.get("answer", "")), ""]
-    if answer.get("citations"):
-        lines += ["Sources:", ""]
-        for c in answer["citations"]:
-            lines += [_md_source(c, f"\\[{int(c['n'])}\\]"), "", _md_quote(c.get("quote", "")), ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def conversation_markdown(answers: list[Json], title: str = "Conversation") -> str:
-    """Every answer of a conversation, in order, as one Markdown document."""
-    body = "\n".join(answer_markdown(a) for a in answers)
-    return f"# {md_escape(title)}\n\n" + (body or "*No questions asked yet.*\n")
