@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 from .clean import is_prose
 from .lexical import content_words, idf_weights, overlap
+from .reader import abstain_features, fuse, get_reader
 from .retrieve import Retrieved, Sentence, retrieve
+from .settings import Settings
 from .types import Answer, Citation, Passage
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
@@ -92,6 +94,7 @@ class Scored:
     sentence: Sentence
     passage: Passage
     before: list[Sentence]  # the sentences before it in the same passage, nearest last
+    reader: float | None = None  # the trained reader's logit, when it read this sentence
 
 
 def is_statement(text: str) -> bool:
@@ -132,18 +135,61 @@ def score_sentences(retrieved: Retrieved) -> list[Scored]:
     return scored
 
 
-def compose(
-    retrieved: Retrieved, max_sentences: int, abstain_below: float
-) -> tuple[str, bool, list[Citation], str]:
-    """(answer text, abstained, citations, note) from the retrieved passages."""
+@dataclass
+class Ranking:
+    """The sentences that may answer, best first, before any is quoted."""
+
+    sentences: list[Scored]
+    floor: float  # further sentences join the best while they score at least this
+    abstain: bool
+    confidence: float | None = None  # the reader's probability that the best answers
+
+
+def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
+    """Score the sentences of the retrieved passages and decide whether to answer.
+
+    `answer_reader` "cosine": the cheap score alone; abstain below `abstain_below`.
+    "trained": the reader reorders the cheap ranking's top sentences (its logit fused with
+    the cheap score) and abstains when its calibrated probability that the best sentence
+    answers falls under the threshold fitted on held-out data (or the cosine floor)."""
     scored = score_sentences(retrieved)
-    best_cosine = max((s.sentence.cosine for s in scored), default=-1.0)
-    if not scored or best_cosine < abstain_below or _lacks_type(retrieved.question, scored):
-        return NOT_IN_SOURCES, True, [], ""
+    if not scored:
+        return Ranking([], 0.0, True)
+    question = retrieved.question
+    best_cosine = max(s.sentence.cosine for s in scored)
+    if settings.answer_reader == "cosine":
+        floor = MORE_RATIO * scored[0].score
+        lacks = _lacks_type(question, scored, floor)
+        return Ranking(scored, floor, best_cosine < settings.abstain_below or lacks)
+    reader = get_reader(settings.reader_model)
+    cal = reader.calibration
+    assert cal is not None  # get_reader opens calibrated readers only
+    short = scored[: cal.shortlist]
+    logits = reader.logits(question, [s.sentence.text for s in short])
+    for item, score, logit in zip(
+        short, fuse(logits, [s.score for s in short], cal.cheap_weight), logits, strict=True
+    ):
+        item.score, item.reader = score, logit
+    short.sort(key=lambda s: -s.score)
+    confidence = reader.answers(abstain_features(logits, best_cosine))
+    floor = short[0].score - cal.join_margin
+    abstain = (
+        confidence < cal.threshold
+        or best_cosine < settings.abstain_below
+        or _lacks_type(question, short, floor)
+    )
+    return Ranking(short, floor, abstain, round(confidence, 4))
+
+
+def compose(retrieved: Retrieved, settings: Settings) -> tuple[str, Ranking, list[Citation], str]:
+    """(answer text, ranking, citations, note) from the retrieved passages."""
+    ranking = rank(retrieved, settings)
+    if ranking.abstain:
+        return NOT_IN_SOURCES, ranking, [], ""
     chosen: list[tuple[int, int, Scored]] = []  # (quote start, quote end, scored)
     words = 0
-    for candidate in scored:
-        if len(chosen) >= max_sentences or candidate.score < MORE_RATIO * scored[0].score:
+    for candidate in ranking.sentences:
+        if len(chosen) >= settings.answer_sentences or candidate.score < ranking.floor:
             break
         start = _quote_start(candidate)
         text = candidate.passage.text[
@@ -167,15 +213,16 @@ def compose(
             Citation(n, p.doc_id, p.title, p.publisher, p.date, p.url, quote, start, end)
         )
         parts.append(f"{quote} [{n}]")
-    return " ".join(parts), False, citations, note
+    return " ".join(parts), ranking, citations, note
 
 
-def _lacks_type(question: str, scored: list[Scored]) -> bool:
+def _lacks_type(question: str, scored: list[Scored], floor: float) -> bool:
     """The question asks for a number or a date, and no sentence that could join the
-    answer holds one: the sources are on topic but do not say. (Names are not checked:
-    a one-word or oddly cased name, "Newton", "DeMarcus Ware", escapes the pattern.)"""
+    answer (scoring at least `floor`) holds one: the sources are on topic but do not say.
+    (Names are not checked: a one-word or oddly cased name, "Newton", "DeMarcus Ware",
+    escapes the pattern.)"""
     wants = [p for asks, p in _WANTS if p is not _NAME and asks.search(question)]
-    near = [s for s in scored if s.score >= MORE_RATIO * scored[0].score]
+    near = [s for s in scored if s.score >= floor]
     return bool(wants) and not any(p.search(s.sentence.text) for s in near for p in wants)
 
 
@@ -266,17 +313,16 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
     t_answer = time.perf_counter()
     shown = retrieved.passages
     retrieved.passages = shown[:k]
-    text, abstained, citations, note = compose(
-        retrieved, index.settings.answer_sentences, index.settings.abstain_below
-    )
+    text, ranking, citations, note = compose(retrieved, index.settings)
     done = time.perf_counter()
     return Answer(
         question=question,
         answer=text,
-        abstained=abstained,
+        abstained=ranking.abstain,
         citations=citations,
         passages=shown,
         note=note,
+        confidence=ranking.confidence,
         timings_ms={
             "retrieve": round(retrieved.ms, 2),
             "answer": round((done - t_answer) * 1000, 2),

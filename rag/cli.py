@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
             help="accept an --llm-url on a private-network host",
         )
 
+    def reader(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--reader",
+            choices=["trained", "cosine"],
+            help="how answer sentences are chosen (default trained; RAG_ANSWER_READER)",
+        )
+
     p = command("index", _cmd_index, "Build or update the index from the sources folder.")
     paths(p)
     p.add_argument("--rebuild", action="store_true", help="discard the index and build anew")
@@ -99,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     paths(p)
     p.add_argument("-k", type=int, help="passages to retrieve (default 5, RAG_K)")
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+    reader(p)
     llm(p)
 
     p = command("eval", _cmd_eval, "Answer a question file and print the metrics.")
@@ -107,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, help="passages to retrieve (default 5, RAG_K)")
     p.add_argument("--out", type=Path, help="write one answer object per question here")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    reader(p)
     llm(p)
 
     p = command("serve", _cmd_serve, "Start the chat web app (builds the index first if needed).")
@@ -114,6 +123,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     llm(p)
+
+    p = command(
+        "train-reader",
+        _cmd_train_reader,
+        "Train the answer reader on public QA sets, export it to ONNX and calibrate it "
+        "(docs/reader.md; about 80 minutes on 2 cores).",
+    )
+    p.add_argument("--data", type=Path, required=True, help="the QA sets (shared/data/qa)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the reader's files")
+    p.add_argument("--minutes", type=float, default=80.0, help="training time budget")
+    p.add_argument("--steps", type=int, default=0, help="train exactly N steps instead")
+    p.add_argument("--limit", type=int, default=0, help="N questions per split (smoke test)")
+    p.add_argument("--seed", type=int, default=13, help="random seed")
 
     p = command("bench", _cmd_bench, "Measure build, query, memory and cold start (BENCHMARKS.md).")
     from .bench import add_arguments
@@ -125,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
 def _llm_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Settings named by the local-LLM flags (absent flags fall through to RAG_*)."""
     names = {"mode": "answer_mode", "llm_model": "llm_model", "llm_url": "llm_url"}
-    names |= {"llm_name": "llm_name", "llm_allow_lan": "llm_allow_lan"}
+    names |= {"llm_name": "llm_name", "llm_allow_lan": "llm_allow_lan", "reader": "answer_reader"}
     return {setting: getattr(args, flag, None) for flag, setting in names.items()}
 
 
@@ -210,6 +232,24 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     except ImportError as e:
         raise RagError(f"The web app cannot start: {e}. Install it with: pip install -e .") from e
     serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
+    from .reader.build import build
+
+    options = {"--minutes": args.minutes, "--steps": args.steps, "--limit": args.limit}
+    command = f"rag train-reader --data {args.data} --out {args.out} --seed {args.seed}"
+    command += "".join(f" {flag} {value:g}" for flag, value in options.items() if value)
+    build(
+        args.data,
+        args.out,
+        minutes=args.minutes,
+        steps=args.steps,
+        limit=args.limit,
+        seed=args.seed,
+        command=command,
+    )
     return 0
 
 

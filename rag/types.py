@@ -140,6 +140,9 @@ class Answer:
     grounded: float | None = None  # LLM mode: share of sentences supported (0..1)
     note: str = ""  # why the answer is not what was asked for (e.g. the LLM fell back)
     llm: dict[str, Any] | None = None  # model, tokens, tokens_per_s, ... when one ran
+    # The trained reader's probability (0..1) that the best sentence found answers the
+    # question; None when the cosine scorer chose (answer_reader = cosine) or nothing did.
+    confidence: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {
@@ -152,7 +155,12 @@ class Answer:
             "searched": self.searched or self.question,
             "mode": self.mode,
         }
-        optional = {"sentences": self.sentences, "grounded": self.grounded, "llm": self.llm}
+        optional = {
+            "sentences": self.sentences,
+            "grounded": self.grounded,
+            "llm": self.llm,
+            "confidence": self.confidence,
+        }
         data.update({key: value for key, value in optional.items() if value is not None})
         if self.note:
             data["note"] = self.note

@@ -2,6 +2,7 @@
 
 `compose` is pure given a `Retrieved` (passages, their sentences and vectors), so these
 tests build one by hand: a sentence's cosine to the question is set through its vector.
+`retrieved()` is shared with test_reader.py, which checks the trained reader's choices.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rag.answer import (
 )
 from rag.lexical import content_words
 from rag.retrieve import Retrieved, Sentence
+from rag.settings import Settings
 from rag.types import Passage
 
 Q = np.array([1.0, 0.0], dtype=np.float32)
@@ -58,7 +60,11 @@ def retrieved(question: str, docs: list[tuple[str, str, list[tuple[str, float]]]
 
 
 def answer(r: Retrieved, abstain_below: float = 0.4) -> tuple[str, bool, list, str]:
-    return compose(r, 4, abstain_below)
+    """The cheap scorer's answer (these tests pin its mechanisms; the reader's are in
+    test_reader.py)."""
+    settings = Settings.load(env={}, answer_reader="cosine", abstain_below=abstain_below)
+    text, ranking, citations, note = compose(r, settings)
+    return text, ranking.abstain, citations, note
 
 
 def test_questions_and_headings_are_not_statements() -> None:

@@ -129,6 +129,16 @@ def test_answer_bubble_has_clickable_markers_and_sources() -> None:
     assert "rag-ref-3-c-7" not in render.answer_bubble(answer, 3)
 
 
+def test_answer_bubble_shows_the_readers_confidence_when_it_chose() -> None:
+    answer = make_answer()
+    assert "rag-confidence" not in render.answer_bubble(answer, 0)  # the cosine scorer chose
+    out = render.answer_bubble({**answer, "confidence": 0.874}, 0)
+    assert "reader confidence 87%" in out and render.esc(render.CONFIDENCE_HELP) in out
+    assert "reader confidence" not in render.answer_bubble(
+        {**answer, "confidence": 0.9}, 0, partial="On April …"
+    )
+
+
 def test_answer_bubble_streams_partial_text_without_sources() -> None:
     out = render.answer_bubble(make_answer(), 0, partial="On April …")
     assert "On April …" in out and "rag-srclist" not in out

@@ -36,6 +36,10 @@ MATCH_HELP = (
     "How close the passage's meaning is to the question (cosine similarity, 0 to 1; "
     "comparable across questions, above about 0.5 is usually on topic)"
 )
+CONFIDENCE_HELP = (
+    "How likely the trained reader finds it that the first quote answers the question "
+    "(calibrated on held-out questions; below the abstention threshold it says not found)"
+)
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
@@ -207,9 +211,21 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
         body = " ".join(_checked_sentence(s, turn, numbers) for s in answer["sentences"])
     parts.append(f'<div class="rag-text">{body}</div>')
     if partial is None:
+        parts.append(_confidence(answer))
         parts.append(_source_lines(answer, turn))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _confidence(answer: Json) -> str:
+    """The reader's probability that the answer answers, in words a reader can weigh."""
+    value = answer.get("confidence")
+    if value is None:
+        return ""
+    return (
+        f'<div class="rag-confidence" title="{esc(CONFIDENCE_HELP)}">'
+        f"reader confidence {round(100 * float(value))}%</div>"
+    )
 
 
 UNSUPPORTED_LABEL = "not supported by its cited source"

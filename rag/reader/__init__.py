@@ -24,12 +24,9 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ModelError
-
-if TYPE_CHECKING:
-    import numpy as np
 
 BUNDLED = Path(__file__).parent / "model"
 MODEL_FILE = "reader-int8.onnx"
@@ -64,9 +61,9 @@ def abstain_features(logits: list[float], best_cosine: float) -> list[float]:
 class Reader:
     """A reader folder; `calibrated=False` opens one that `calibrate.py` has yet to finish."""
 
-    def __init__(self, folder: Path, calibrated: bool = True) -> None:
-        self.folder = folder
-        missing = [name for name in FILES if not (folder / name).is_file()]
+    def __init__(self, folder: Path, calibrated: bool = True, model_file: str = MODEL_FILE) -> None:
+        self.folder, self.model_file = folder, model_file
+        missing = [name for name in {model_file, *FILES[1:]} if not (folder / name).is_file()]
         if missing:
             raise ModelError(
                 f"The answer reader in {folder} is missing {', '.join(missing)}: {FIX}."
@@ -93,7 +90,7 @@ class Reader:
         with self._lock:
             if self._session is None:
                 for name, expected in self.meta.get("sha256", {}).items():
-                    if _sha256(self.folder / name) != expected:
+                    if file_sha256(self.folder / name) != expected:
                         raise ModelError(
                             f"{self.folder / name} is damaged (its checksum does not match "
                             f"reader.json): {FIX}."
@@ -106,14 +103,20 @@ class Reader:
                     options.intra_op_num_threads = 1  # one pair per run, one run per core
                     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                     session = ort.InferenceSession(
-                        str(self.folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+                        str(self.folder / self.model_file),
+                        options,
+                        providers=["CPUExecutionProvider"],
                     )
                     tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
                 except ImportError as e:
-                    raise ModelError(f"The answer reader needs onnxruntime and tokenizers ({e}): "
-                                     f"pip install onnxruntime tokenizers, or {FIX}.") from e
+                    raise ModelError(
+                        f"The answer reader needs onnxruntime and tokenizers ({e}): "
+                        f"pip install onnxruntime tokenizers, or {FIX}."
+                    ) from e
                 except Exception as e:  # onnxruntime's own errors for a truncated file
-                    raise ModelError(f"Could not load {self.folder / MODEL_FILE} ({e}): {FIX}.") from e
+                    raise ModelError(
+                        f"Could not load {self.folder / self.model_file} ({e}): {FIX}."
+                    ) from e
                 tokenizer.no_padding()
                 tokenizer.enable_truncation(self.max_length)
                 self._tokenizer, self._session = tokenizer, session
@@ -183,7 +186,7 @@ def get_reader(folder: str | Path = "") -> Reader:
         return _READERS[path]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -191,4 +194,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["BUNDLED", "Calibration", "Reader", "abstain_features", "fuse", "get_reader"]
+__all__ = [
+    "BUNDLED",
+    "Calibration",
+    "Reader",
+    "abstain_features",
+    "file_sha256",
+    "fuse",
+    "get_reader",
+]

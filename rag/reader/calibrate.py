@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ModelError
 from ..lexical import content_words
 from .data import Group, load_groups
 
-SHORTLISTS = (4, 6, 8, 10)
+SHORTLISTS = (4, 6, 8, 10, 12)
 CHEAP_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 JOIN_MARGINS = (0.0, 0.5, 1.0, 1.5)
 MAX_FALSE_ABSTAIN = 0.04  # share of answerable held-out questions the threshold may refuse
@@ -48,7 +49,9 @@ class Case:
     logits: list[float]  # for the top max(SHORTLISTS) of the ranking
 
 
-def build_cases(groups: list[Group], logits_of: Callable[[str, list[str]], list[float]]) -> list[Case]:
+def build_cases(
+    groups: list[Group], logits_of: Callable[[str, list[str]], list[float]]
+) -> list[Case]:
     """Rank each group's sentences with the cheap scorer and read the top ones."""
     import numpy as np
 
@@ -69,19 +72,45 @@ def build_cases(groups: list[Group], logits_of: Callable[[str, list[str]], list[
             text += s + " "
             label_at[start] = y
             sentences.append(
-                Sentence(start, start + len(s), s, v, float(np.dot(v, qv)),
-                         frozenset(content_words(s) & q_words))
+                Sentence(
+                    start,
+                    start + len(s),
+                    s,
+                    v,
+                    float(np.dot(v, qv)),
+                    frozenset(content_words(s) & q_words),
+                )
             )
         at += len(g.sentences)
-        passage = Passage(1, 0, g.article, g.article, "", "", "", text, 0, len(text), 1.0,
-                          [(s.start, s.end) for s in sentences])
+        passage = Passage(
+            1,
+            0,
+            g.article,
+            g.article,
+            "",
+            "",
+            "",
+            text,
+            0,
+            len(text),
+            1.0,
+            [(s.start, s.end) for s in sentences],
+        )
         ranked = score_sentences(Retrieved(g.question, qv, [passage], {1: sentences}))
         labels = [label_at[r.sentence.start] for r in ranked]
         if not ranked or (g.answerable and not any(labels)):
             continue  # the answer is in no quotable sentence: nothing to learn here
         top = [r.sentence.text for r in ranked[: max(SHORTLISTS)]]
-        cases.append(Case(g, [r.score for r in ranked], labels, [r.sentence.text for r in ranked],
-                          max(s.cosine for s in sentences), logits_of(g.question, top)))
+        cases.append(
+            Case(
+                g,
+                [r.score for r in ranked],
+                labels,
+                [r.sentence.text for r in ranked],
+                max(s.cosine for s in sentences),
+                logits_of(g.question, top),
+            )
+        )
     return cases
 
 
@@ -113,13 +142,17 @@ def fit_abstention(cases: list[Case], shortlist: int, weight: float) -> dict[str
     x = np.asarray([abstain_features(c.logits[:shortlist], c.best_cosine) for c in cases])
     # Whether the candidates hold an answer: what abstaining must tell apart.
     y = np.asarray([int(c.group.answerable) for c in cases])
-    fold = np.asarray([hash_fold(c.group.article) for c in cases])
-    held = np.zeros(len(cases))
-    for k in (0, 1):
-        model = LogisticRegression(C=1.0).fit(x[fold != k], y[fold != k])
-        held[fold == k] = model.predict_proba(x[fold == k])[:, 1]
+    if len(set(y.tolist())) < 2:
+        raise ModelError("The held-out splits need answerable and unanswerable questions.")
     model = LogisticRegression(C=1.0).fit(x, y)
     full = model.predict_proba(x)[:, 1]
+    fold = np.asarray([hash_fold(c.group.article) for c in cases])
+    held = full.copy()  # a fold whose other half lacks a class keeps the full model's
+    for k in (0, 1):
+        rest = fold != k
+        if len(set(y[rest].tolist())) == 2 and (~rest).any():
+            part = LogisticRegression(C=1.0).fit(x[rest], y[rest])
+            held[~rest] = part.predict_proba(x[~rest])[:, 1]
     answerable = np.asarray([c.group.answerable for c in cases])
     # The highest threshold that refuses at most MAX_FALSE_ABSTAIN of the answerable.
     threshold = float(np.quantile(full[answerable], MAX_FALSE_ABSTAIN))
@@ -166,34 +199,42 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
             "false_abstain": round(sum(prob[i] < threshold for i in ans) / max(1, len(ans)), 4),
             "unanswerable_abstained": round(
                 sum(prob[i] < threshold for i in un) / max(1, len(un)), 4
-            ) if un else None,
+            )
+            if un
+            else None,
             "abstain_precision": round(
                 sum(not cases[i].group.answerable for i, r in zip(idx, refused, strict=True) if r)
-                / max(1, sum(refused)), 4
+                / max(1, sum(refused)),
+                4,
             ),
             "answered_correct_share": round(sum(answered_right) / max(1, len(idx)), 4),
         }
     answerable = np.asarray([c.group.answerable for c in cases])
     curve = []
     for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6):
-        curve.append({
-            "threshold": t,
-            "false_abstain": round(float((prob[answerable] < t).mean()), 4),
-            "unanswerable_abstained": round(float((prob[~answerable] < t).mean()), 4),
-        })
+        curve.append(
+            {
+                "threshold": t,
+                "false_abstain": round(float((prob[answerable] < t).mean()), 4),
+                "unanswerable_abstained": round(float((prob[~answerable] < t).mean()), 4),
+            }
+        )
     out["curve"] = curve
     return out
 
 
-def joined_hit(cases: list[Case], shortlist: int, weight: float, margin: float) -> tuple[float, float]:
+def joined_hit(
+    cases: list[Case], shortlist: int, weight: float, margin: float
+) -> tuple[float, float]:
     """(share of answerable cases where any chosen sentence answers, mean sentences chosen):
     the best, and up to three more within `margin` of its fused score."""
     hits, chosen = 0, 0
     answerable = [c for c in cases if c.group.answerable]
     for c in answerable:
         order, fused = fused_order(c, shortlist, weight)
-        picked = [order[0]] + [order[i] for i in range(1, min(4, len(fused)))
-                               if fused[i] >= fused[0] - margin]
+        picked = [order[0]] + [
+            order[i] for i in range(1, min(4, len(fused))) if fused[i] >= fused[0] - margin
+        ]
         hits += any(c.labels[i] for i in picked)
         chosen += len(picked)
     return hits / max(1, len(answerable)), chosen / max(1, len(answerable))
@@ -212,11 +253,14 @@ def calibrate(folder: Path, data: Path, limit: int = 0) -> dict[str, Any]:
     by_split = {s: [c for c in cases if c.group.split == s] for s in SPLITS}
     grid = {
         (n, w): sum(accuracy(by_split[s], n, w) for s in SPLITS) / len(SPLITS)
-        for n in SHORTLISTS for w in CHEAP_WEIGHTS
+        for n in SHORTLISTS
+        for w in CHEAP_WEIGHTS
     }
     best = max(grid.values())
     # The shortest shortlist within half a point of the best: each sentence costs time.
-    shortlist, weight = min((k for k, v in grid.items() if v >= best - 0.005), key=lambda k: (k[0], -grid[k]))
+    shortlist, weight = min(
+        (k for k, v in grid.items() if v >= best - 0.005), key=lambda k: (k[0], -grid[k])
+    )
     joins = {m: joined_hit(cases, shortlist, weight, m) for m in JOIN_MARGINS}
     # The widest margin that keeps answers to about two sentences on average.
     margin = max((m for m, (_, n) in joins.items() if n <= 2.0), default=0.0)
@@ -227,8 +271,9 @@ def calibrate(folder: Path, data: Path, limit: int = 0) -> dict[str, Any]:
     result["joins"] = {str(m): [round(h, 4), round(n, 3)] for m, (h, n) in joins.items()}
     meta_path = folder / "reader.json"
     meta = json.loads(meta_path.read_text())
-    meta["calibration"] = {k: v for k, v in cal.items() if k not in ("heldout_probability", "labels")}
+    meta["calibration"] = {
+        k: v for k, v in cal.items() if k not in ("heldout_probability", "labels")
+    }
     meta["heldout"] = result
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
     return result
-

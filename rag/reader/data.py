@@ -6,7 +6,8 @@ answer it (a sentence answers when it holds the start of a gold answer span; Sel
 labels sentences directly). SQuAD paragraphs are split with the project's own sentence
 splitter, so training sees sentences cut as the index cuts them; each SQuAD group also
 gets the sentences of its article's other paragraphs that share the most words with the
-question (the on-topic restatements the answerer must learn to pass over). QED's
+question (the on-topic restatements the answerer must learn to pass over; more for the
+held-out articles, so that calibration sees as many candidates as retrieval gives). QED's
 tokenized text ("Earth 's") is joined back the way news prose is written.
 
 `split(groups)` assigns every group to "train" or a held-out split by whole article (SQuAD),
@@ -29,7 +30,9 @@ from ..sentences import split_sentences
 HELDOUT_SHARE = 0.17
 OTHER_PARAGRAPH_NEGATIVES = 4
 # The project's SQuAD benchmark is the "Super Bowl 50" article: nothing about it trains.
-BENCHMARK_TOPIC = re.compile(r"super ?bowl (?:50|l)\b", re.I)  # same-article sentences added to each SQuAD group
+BENCHMARK_TOPIC = re.compile(
+    r"super ?bowl (?:50|l)\b", re.I
+)  # same-article sentences added to each SQuAD group
 
 
 @dataclass
@@ -86,7 +89,8 @@ def load_squad(path: Path) -> list[Group]:
                 labels = [int(any(a <= s < b for s in starts)) for a, b in spans]
                 if qa["answers"] and not any(labels):
                     continue  # an answer the splitter put between sentences
-                extra = most_similar(qa["question"], others, OTHER_PARAGRAPH_NEGATIVES)
+                n = OTHER_PARAGRAPH_NEGATIVES if split == "train" else HELDOUT_OTHER_SENTENCES
+                extra = most_similar(qa["question"], others, n)
                 groups.append(
                     Group(
                         qa["question"],

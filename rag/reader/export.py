@@ -10,23 +10,16 @@ neither trains nor calibrates.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import warnings
 from pathlib import Path
 
-INT8 = "reader-int8.onnx"
+from . import MODEL_FILE as INT8
+from . import file_sha256
+
 FP32 = "reader-fp32.onnx"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export(trained: Path, target: Path) -> Path:
@@ -78,7 +71,7 @@ def export(trained: Path, target: Path) -> Path:
         "max_length": info["config"]["max_length"],
         "no_answer_logit": info["no_answer_logit"],
         "train": {k: info[k] for k in ("config", "steps_done", "steps_planned", "train_questions")},
-        "sha256": {name: sha256(target / name) for name in (INT8, "tokenizer.json")},
+        "sha256": {name: file_sha256(target / name) for name in (INT8, "tokenizer.json")},
     }
     old = target / "reader.json"
     if old.exists():  # keep the calibration of an earlier run until it is redone

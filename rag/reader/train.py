@@ -32,15 +32,15 @@ from .data import Group, load_groups
 class TrainConfig:
     data: str
     out: str
-    epochs: float = 1.0
-    negatives: int = 5  # sentences that do not answer, per question and step
+    epochs: float = 2.0
+    negatives: int = 3  # sentences that do not answer, per question and step
     questions_per_step: int = 8
-    max_length: int = 128  # word pieces of question + sentence
+    max_length: int = 80  # word pieces of question + sentence
     lr: float = 5e-5
     warmup: float = 0.05  # share of the steps with a rising learning rate
     weight_decay: float = 0.01
     seed: int = 13
-    max_minutes: float = 90.0  # stop (and save) even if the epochs are not done
+    max_minutes: float = 80.0  # stop (and save) even if the epochs are not done
     limit: int = 0  # use only this many training questions (smoke tests)
     threads: int = 2
     checkpoint_every: int = 400  # steps
@@ -77,7 +77,9 @@ def forward(model, tokenizer, questions: list[str], sentences: list[str], config
     parts = []
     for at in range(0, len(order), config.micro_batch):
         rows = order[at : at + config.micro_batch]
-        batch = tokenizer.pad({k: [v[i] for i in rows] for k, v in enc.items()}, return_tensors="pt")
+        batch = tokenizer.pad(
+            {k: [v[i] for i in rows] for k, v in enc.items()}, return_tensors="pt"
+        )
         parts.append(model(**batch).logits.squeeze(-1))
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
@@ -155,9 +157,11 @@ def train(config: TrainConfig) -> Path:
         listwise = []
         for (a, b), t in zip(spans, targets, strict=True):
             row = torch.cat([logits[a:b], no_answer])
-            listwise.append(torch.nn.functional.cross_entropy(
-                row.unsqueeze(0), torch.tensor([t if t >= 0 else b - a])
-            ))
+            listwise.append(
+                torch.nn.functional.cross_entropy(
+                    row.unsqueeze(0), torch.tensor([t if t >= 0 else b - a])
+                )
+            )
             if t >= 0:
                 labels[a + t] = 1.0
         loss = torch.stack(listwise).mean() + torch.nn.functional.binary_cross_entropy_with_logits(
@@ -173,8 +177,14 @@ def train(config: TrainConfig) -> Path:
         window.append(loss.item())
         minutes = (time.monotonic() - started) / 60
         if step % 50 == 0 or step == total:
-            log.append({"step": step, "loss": round(sum(window) / len(window), 4),
-                        "pairs": pairs, "minutes": round(minutes, 2)})
+            log.append(
+                {
+                    "step": step,
+                    "loss": round(sum(window) / len(window), 4),
+                    "pairs": pairs,
+                    "minutes": round(minutes, 2),
+                }
+            )
             window = []
             print(json.dumps(log[-1]), flush=True)
         over = timed and minutes > config.max_minutes
@@ -185,12 +195,27 @@ def train(config: TrainConfig) -> Path:
     return out
 
 
-def _save(model, tokenizer, no_answer: float, out: Path, config: TrainConfig, log: list,
-          step: int, total: int, questions: int) -> None:  # type: ignore[no-untyped-def]
+def _save(
+    model,
+    tokenizer,
+    no_answer: float,
+    out: Path,
+    config: TrainConfig,
+    log: list,
+    step: int,
+    total: int,
+    questions: int,
+) -> None:  # type: ignore[no-untyped-def]
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    info = {"config": asdict(config), "steps_done": step, "steps_planned": total,
-            "train_questions": questions, "no_answer_logit": no_answer, "log": log}
+    info = {
+        "config": asdict(config),
+        "steps_done": step,
+        "steps_planned": total,
+        "train_questions": questions,
+        "no_answer_logit": no_answer,
+        "log": log,
+    }
     (out / "train.json").write_text(json.dumps(info, indent=1))
 
 

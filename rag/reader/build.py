@@ -1,0 +1,100 @@
+"""`rag train-reader`: train, export, calibrate, and write the model card, in one run.
+
+The PyTorch checkpoint goes to `OUT/train` (not shipped); the shipped files
+(`reader-int8.onnx`, `tokenizer.json`, `reader.json`, `MODEL_CARD.md`) go to `OUT`. Copy
+them into `rag/reader/model` to ship a new reader. This module only sequences the steps
+and writes the card; each step lives in its own module.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+from ..errors import ModelError, SettingsError
+
+REQUIRED = ("squad-v2.0-dev.json", "qed-dev.jsonlines", "selqa-ass-dev.json", "selqa-ass-test.json")
+
+
+def build(
+    data: Path,
+    out: Path,
+    *,
+    minutes: float = 80.0,
+    steps: int = 0,
+    limit: int = 0,
+    seed: int = 13,
+    command: str = "",
+) -> Path:
+    missing = [name for name in REQUIRED if not (data / name).is_file()]
+    if missing or not list(data.glob("nq-train-*-qed.jsonlines")):
+        raise SettingsError(
+            f"{data} is not the QA data folder (shared/data/qa): it lacks "
+            f"{', '.join(missing) or 'nq-train-*-qed.jsonlines'}."
+        )
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as e:
+        raise ModelError(f"Training needs torch and transformers ({e}): pip install -e .") from e
+    from .calibrate import calibrate
+    from .export import FP32, export
+    from .train import TrainConfig, train
+
+    config = TrainConfig(
+        data=str(data),
+        out=str(out / "train"),
+        max_minutes=minutes,
+        steps=steps,
+        limit=limit,
+        seed=seed,
+    )
+    export(train(config), out)
+    result = calibrate(out, data, limit=limit)
+    (out / FP32).unlink()  # calibration is done; only int8 ships
+    write_card(out, command)
+    print(table(result))
+    return out
+
+
+COLUMNS = (
+    "questions", "unanswerable", "top1_cheap", "top1_reader", "top1_fused", "hit_with_joins",
+    "false_abstain", "unanswerable_abstained",
+)  # fmt: skip
+
+
+def table(result: dict) -> str:
+    """The held-out metrics per split as a Markdown table (the card's and the command's)."""
+
+    def cell(v: object) -> str:
+        return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| split | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    for split, m in result.items():
+        if isinstance(m, dict) and "top1_fused" in m:
+            lines.append(f"| {split} | " + " | ".join(cell(m[c]) for c in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def write_card(folder: Path, command: str) -> None:
+    """MODEL_CARD.md from reader.json: data and licences, training, held-out metrics."""
+    meta = json.loads((folder / "reader.json").read_text())
+    train, cal, held = meta["train"], meta["calibration"], meta["heldout"]
+    cfg = train["config"]
+    rows = table(held)
+    curve = "\n".join(
+        f"| {c['threshold']:.2f} | {c['false_abstain']:.3f} | {c['unanswerable_abstained']:.3f} |"
+        for c in held["curve"]
+    )
+    template = (Path(__file__).parent / "MODEL_CARD.template.md").read_text()
+    text = template.format(
+        **cfg,
+        **cal,
+        **{k: train[k] for k in ("train_questions", "steps_done", "steps_planned")},
+        command=command or "rag train-reader --data ../shared/data/qa --out OUT",
+        machine=platform.machine(),
+        rows=rows,
+        curve=curve,
+    )
+    (folder / "MODEL_CARD.md").write_text(text)

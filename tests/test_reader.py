@@ -1,0 +1,234 @@
+"""The trained reader: its data, its choices on made-up sentences, its failures, its threads.
+
+The choices run the shipped model (`rag/reader/model`) through the real answerer; the
+data loaders run on tiny files in the formats of shared/data/qa; the smoke test trains,
+exports and calibrates a reader for two steps on such files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from test_answer import retrieved
+
+from rag.answer import NOT_IN_SOURCES, compose
+from rag.errors import ModelError, SettingsError
+from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader
+from rag.reader.data import Group, detokenize, heldout_article, load_groups
+from rag.reader.train import pick
+from rag.settings import Settings
+
+TRAINED = Settings.load(env={})
+
+
+def test_the_reader_prefers_the_sentence_that_answers_to_one_restating_the_question() -> None:
+    question = "Who won the Golden Lantern prize in 2031?"
+    restates = "The Golden Lantern prize of 2031 drew the largest audience in its history."
+    answers = "Mara Velde took the award for her debut novel, beating four other writers."
+    logits = get_reader().logits(question, [restates, answers])
+    assert logits[1] > logits[0]
+    # Through the answerer, although the restatement is closer in meaning and words.
+    r = retrieved(question, [("a", "", [(restates, 0.75), (answers, 0.45)])])
+    _, ranking, citations, _ = compose(r, TRAINED)
+    assert not ranking.abstain and citations[0].quote == answers
+    assert ranking.confidence is not None and 0 < ranking.confidence <= 1
+
+
+def test_the_reader_abstains_when_no_sentence_names_what_is_asked() -> None:
+    question = "Who was the judge in the Halvorsen fraud trial?"
+    r = retrieved(
+        question,
+        [
+            (
+                "a",
+                "",
+                [
+                    ("The Halvorsen fraud trial opened in Bergen on a cold Monday.", 0.7),
+                    ("Prosecutors said the company hid losses for three years.", 0.5),
+                    ("The defence called the charges a political attack.", 0.45),
+                ],
+            )
+        ],
+    )
+    text, ranking, citations, _ = compose(r, TRAINED)
+    assert ranking.abstain and text == NOT_IN_SOURCES and citations == []
+
+
+def test_the_cosine_scorer_stays_selectable() -> None:
+    question = "Who won the Golden Lantern prize in 2031?"
+    r = retrieved(question, [("a", "", [("The Golden Lantern prize of 2031 was held.", 0.9)])])
+    _, ranking, _, _ = compose(r, Settings.load(env={}, answer_reader="cosine"))
+    assert ranking.confidence is None and all(s.reader is None for s in ranking.sentences)
+    with pytest.raises(SettingsError, match="answer_reader"):
+        Settings.load(env={"RAG_ANSWER_READER": "magic"})
+
+
+def test_concurrent_requests_get_the_scores_of_serial_ones() -> None:
+    reader = get_reader()
+    rng = random.Random(3)
+    words = "the court army minister signed river election treaty opened closed in on".split()
+    cases = [
+        (f"Who {rng.choice(words)} the {rng.choice(words)}?",
+         [" ".join(rng.choices(words, k=rng.randint(4, 30))) + "." for _ in range(5)])
+        for _ in range(12)
+    ]  # fmt: skip
+    serial = [reader.logits(q, s) for q, s in cases]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        parallel = list(pool.map(lambda c: reader.logits(*c), cases * 2))
+    assert parallel == serial * 2
+
+
+def copy_reader(tmp_path: Path) -> Path:
+    folder = tmp_path / "reader"
+    shutil.copytree(BUNDLED, folder)
+    return folder
+
+
+def test_missing_weights_name_the_fix(tmp_path: Path) -> None:
+    folder = copy_reader(tmp_path)
+    (folder / MODEL_FILE).unlink()
+    with pytest.raises(ModelError, match=rf"missing {MODEL_FILE}.*RAG_ANSWER_READER=cosine"):
+        Reader(folder)
+
+
+def test_damaged_weights_name_the_fix(tmp_path: Path) -> None:
+    folder = copy_reader(tmp_path)
+    data = (folder / MODEL_FILE).read_bytes()
+    (folder / MODEL_FILE).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match=r"damaged.*reinstall"):
+        Reader(folder).logits("Who?", ["Someone did it."])
+    (folder / "reader.json").write_text("{not json")
+    with pytest.raises(ModelError, match=r"reader\.json is unreadable"):
+        Reader(folder)
+
+
+def test_a_bad_reader_setting_is_a_clear_error_for_a_question(tmp_path: Path) -> None:
+    r = retrieved("Who won?", [("a", "", [("Mara Velde won the prize in 2031.", 0.8)])])
+    settings = Settings.load(env={}, reader_model=str(tmp_path / "nowhere"))
+    with pytest.raises(ModelError, match="nowhere"):
+        compose(r, settings)
+
+
+# --- training data ---------------------------------------------------------------------
+
+
+def heldout_title() -> str:
+    return next(t for t in (f"Article {i}" for i in range(100)) if heldout_article(t))
+
+
+def write_qa_folder(folder: Path) -> Path:
+    """Tiny files in the formats of shared/data/qa: a training and a held-out SQuAD
+    article, QED train and dev rows, SelQA dev and test rows."""
+    folder.mkdir()
+    train_title = next(t for t in (f"Article {i}" for i in range(100)) if not heldout_article(t))
+
+    def paragraph(name: str) -> dict:
+        context = (
+            f"{name} was founded in 1820 by Ada Lind. It lies on the Vessel river. "
+            "Its bridge is old."
+        )
+        return {
+            "context": context,
+            "qas": [
+                {"question": f"Who founded {name}?", "is_impossible": False,
+                 "answers": [{"text": "Ada Lind", "answer_start": context.index("Ada")}]},
+                {"question": f"Who rebuilt the bridge of {name}?", "is_impossible": True,
+                 "answers": [], "plausible_answers": [{"text": "Ada Lind", "answer_start": 1}]},
+                {"question": f"Which river runs through {name}?", "is_impossible": False,
+                 "answers": [{"text": "Vessel", "answer_start": context.index("Vessel")}]},
+            ],
+        }  # fmt: skip
+
+    squad = {"data": [
+        {"title": train_title, "paragraphs": [paragraph("Orla"), paragraph("Brim")]},
+        {"title": heldout_title(), "paragraphs": [paragraph("Tarn"), paragraph("Kell")]},
+    ]}  # fmt: skip
+    (folder / "squad-v2.0-dev.json").write_text(json.dumps(squad))
+    text = "Webbed toes is the common name for syndactyly . It affects the feet ."
+    qed = {"question_text": "what is the medical term for webbed toes", "title_text": "Toes",
+           "paragraph_text": text, "sentence_starts": [0, text.index("It")]}  # fmt: skip
+    train = {**qed, "answer_spans": [[text.index("syndactyly"), text.index(" .")]]}
+    dev = {**qed, "original_nq_answers": [[{"start": text.index("syndactyly")}]]}
+    bowl = {**train, "question_text": "who won super bowl 50"}
+    (folder / "nq-train-00-qed.jsonlines").write_text(
+        "\n".join(json.dumps(r) for r in [train, bowl])
+    )
+    (folder / "qed-dev.jsonlines").write_text(json.dumps(dev))
+    selqa = [{"question": "Where is the Rockefeller Museum?", "article": "Israel",
+              "candidates": ["Museums abound.", "The Rockefeller Museum is in Jerusalem."],
+              "answers": [1]}]  # fmt: skip
+    for name in ("selqa-ass-dev.json", "selqa-ass-test.json"):
+        (folder / name).write_text(json.dumps(selqa))
+    return folder
+
+
+def test_qa_sets_become_labelled_groups_split_by_article(tmp_path: Path) -> None:
+    groups = load_groups(write_qa_folder(tmp_path / "qa"))
+    squad = [g for g in groups if g.source == "squad"]
+    founded = next(g for g in squad if g.question.startswith("Who founded Orla"))
+    assert founded.labels[:3] == [1, 0, 0] and founded.split == "train"
+    assert founded.sentences[0] == "Orla was founded in 1820 by Ada Lind."
+    # The other paragraph's sentences that share the question's words join as negatives.
+    assert any("Brim" in s for s in founded.sentences[3:]) and not any(founded.labels[3:])
+    assert not next(g for g in squad if "rebuilt the bridge of Orla" in g.question).answerable
+    assert {g.split for g in squad if heldout_title() == g.article} == {"squad-heldout"}
+    qed = [g for g in groups if g.source == "qed"]
+    assert [(g.split, g.labels) for g in qed] == [("train", [1, 0]), ("qed-dev", [1, 0])]
+    assert qed[0].sentences[0] == "Webbed toes is the common name for syndactyly."
+    assert not any("super bowl" in g.question.lower() for g in groups)
+    selqa = [g for g in groups if g.source == "selqa"]
+    assert [g.split for g in selqa] == ["selqa-dev", "train"] or [g.split for g in selqa] == [
+        "train",
+        "selqa-dev",
+    ]
+
+
+def test_detokenize_joins_natural_questions_tokens_back_into_prose() -> None:
+    assert detokenize("the Earth 's axis , ( 1963 ) -- and `` so '' on .") == (
+        'the Earth\'s axis, (1963) – and "so" on.'
+    )
+    assert detokenize("") == ""
+    assert detokenize("Москва , Россия 🙂 .") == "Москва, Россия 🙂."
+
+
+def test_a_step_shows_hard_negatives_and_marks_the_answer() -> None:
+    group = Group(
+        "Who founded the city of Orla?",
+        ["Orla is a city.", "The city of Orla was founded long ago.", "Rain.", "Ada Lind did."],
+        [0, 0, 0, 1],
+        "squad",
+        "x",
+    )
+    chosen, target = pick(group, 2, random.Random(0))
+    assert chosen[target] == "Ada Lind did." and len(chosen) == 3
+    assert "The city of Orla was founded long ago." in chosen  # the hardest negative
+    unanswerable = Group("Who?", ["A b c.", "D e f."], [0, 0], "squad", "x")
+    assert pick(unanswerable, 3, random.Random(0))[1] == -1
+
+
+@pytest.mark.slow
+def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) -> None:
+    from rag.cli import main
+
+    data, out = write_qa_folder(tmp_path / "qa"), tmp_path / "reader"
+    assert main(["train-reader", "--data", str(data), "--out", str(out), "--steps", "2"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "MODEL_CARD.md", MODEL_FILE, "reader.json", "tokenizer.json", "train",
+    ]  # fmt: skip
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "CC BY-SA" in card and "--steps 2" in card
+    reader = Reader(out)
+    assert len(reader.logits("Who founded Orla?", ["Ada Lind did.", "It rains."])) == 2
+    assert 0 <= reader.answers([1.0, 0.5, 0.6]) <= 1
+
+
+def test_train_reader_names_a_wrong_data_folder(tmp_path: Path, capsys) -> None:
+    from rag.cli import main
+
+    assert main(["train-reader", "--data", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
+    assert f"{tmp_path} is not the QA data folder" in capsys.readouterr().err
