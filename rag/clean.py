@@ -597,9 +597,15 @@ def _drop_pull_quotes(kept: list[_Line], para_size: dict[int, int]) -> None:
 # --- entry point ---------------------------------------------------------------------------
 
 
-def clean(text: str) -> CleanText:
-    """Cleaned article text of `text` with spans mapping it back to `text`."""
+def clean(text: str, drop_chrome: bool = True) -> CleanText:
+    """Cleaned article text of `text` with spans mapping it back to `text`.
+
+    With `drop_chrome` False the text is only made safe (line by line, as above) and every
+    line is kept: for text an extractor already cut down to the article body.
+    """
     lines = _split_lines(text)
+    if not drop_chrome:
+        return _assemble(lines)
     for ln in lines:
         ln.keep = ln.kind not in _DROP_KINDS
     _drop_captions(lines)
