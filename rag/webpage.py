@@ -12,9 +12,11 @@ text of the largest `<article>`/`<main>` (or of the whole page), metadata from t
 `<meta>` tags, and `clean` removes the chrome later.
 
 Hidden elements (`hidden`, `aria-hidden="true"`, inline `display:none`/`visibility:hidden`)
-are dropped before either extractor sees the page, so text a reader cannot see is never
-indexed. Pages with more than `MAX_TAGS` start tags are refused: no article has that much
-markup, and extraction time grows with it.
+are dropped before either extractor reads the page, so text a reader cannot see is never
+indexed; so are `<nav>`, `<aside>` and `<footer>`, which trafilatura's own cleaning drops
+too but its last resort for short pages (all the text of the body) would keep. Pages with
+more than `MAX_TAGS` start tags are refused: no article has that much markup, and
+extraction time grows with it.
 
 Left out on purpose: decoding (the caller decodes strictly, see `readers`), CSS stylesheets
 (only inline styles hide), running scripts, reader comments, images and link targets, and
@@ -84,7 +86,7 @@ def _trafilatura(html: str, fast: bool) -> Page | None:
     tree = load_html(html)
     if tree is None:
         return None
-    _drop_hidden(tree)
+    _drop_chrome_and_hidden(tree)
     try:
         found = bare_extraction(
             tree,
@@ -121,9 +123,16 @@ def _quiet() -> None:
             logger.addHandler(logging.NullHandler())
 
 
-def _drop_hidden(tree: HtmlElement) -> None:
-    hidden = [el for el in tree.iter() if isinstance(el.tag, str) and _hidden(el.attrib)]
-    for el in hidden:
+_CHROME_TAGS = frozenset(("nav", "aside", "footer"))
+
+
+def _drop_chrome_and_hidden(tree: HtmlElement) -> None:
+    dropped = [
+        el
+        for el in tree.iter()
+        if isinstance(el.tag, str) and (el.tag in _CHROME_TAGS or _hidden(el.attrib))
+    ]
+    for el in dropped:
         if el.getparent() is not None:  # the root stays; its text is then all hidden anyway
             el.drop_tree()
 

@@ -1,6 +1,6 @@
 """Hostile and broken input: a corpus of bad files, indexed by the real `build_index`.
 
-The corpus (tests/hostile/corpus.py) is written into tmp at test time: 27 bad files plus two
+The corpus (tests/hostile/corpus.py) is written into tmp at test time: 32 bad files plus two
 good articles. One indexing run over it happens in a child process (the real reading,
 cleaning, chunking, FAISS and SQLite code; only the model is the fake encoder), so its peak
 RSS can be measured. Each bad file must be reported with its own clear reason (or indexed
@@ -105,6 +105,9 @@ def test_good_files_are_indexed_and_nothing_hidden_got_in(
         hidden = idx.store.document_by_doc_id("hidden-css.html")
         assert hidden is not None and "library budget" in hidden["text"]
         assert "Deep text" in idx.store.document_by_doc_id("nested-100k.html")["text"]
+        saved = idx.store.document_by_doc_id("saved-page-10mb.html")["text"]
+        assert saved.startswith("Marrowby pier reopens\n\nThe Marrowby pier reopened")
+        assert "Marrowby ferry" in idx.store.document_by_doc_id("unclosed-100k.html")["text"]
     finally:
         idx.close()
     # The shell metacharacters in a file name were never run.

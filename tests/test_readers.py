@@ -515,6 +515,7 @@ def test_html_deeply_nested(tmp_path: Path) -> None:
         "<html><body>&nbsp; &#160;</body></html>",
         "<html><head><title>T</title></head><body><script>x()</script></body></html>",
         "<!-- only a comment -->",
+        "<html><body><nav>Home News</nav><aside>Most read</aside><footer>About</footer></body>",
     ],
 )
 def test_html_no_text(tmp_path: Path, html: str) -> None:
