@@ -60,7 +60,12 @@ def read_page(html: str, rel: str) -> Page:
         raise SourceError(
             rel, f"too much markup for one article ({tags:,} tags, limit {MAX_TAGS:,})"
         )
-    found = _trafilatura(html, fast=tags > _BACKUP_EXTRACTORS_MAX_TAGS)
+    try:
+        found = _trafilatura(html, fast=tags > _BACKUP_EXTRACTORS_MAX_TAGS)
+    except MemoryError:
+        raise
+    except Exception:  # it fails on some malformed pages (AssertionError, lxml errors, ...)
+        found = None
     if found is not None:
         return found
     return _soup_page(html, rel)
@@ -78,7 +83,6 @@ _XML_CELL = "cell"  # adjacent cells must not glue their words together
 
 def _trafilatura(html: str, fast: bool) -> Page | None:
     """Body and metadata by trafilatura, or None when it finds no body."""
-    from lxml import etree
     from trafilatura import bare_extraction
     from trafilatura.utils import load_html
 
@@ -87,16 +91,9 @@ def _trafilatura(html: str, fast: bool) -> Page | None:
     if tree is None:
         return None
     _drop_chrome_and_hidden(tree)
-    try:
-        found = bare_extraction(
-            tree,
-            fast=fast,
-            favor_precision=True,
-            include_comments=False,
-            with_metadata=True,
-        )
-    except (etree.LxmlError, RecursionError, ValueError):  # e.g. markup nested too deeply
-        return None
+    found = bare_extraction(
+        tree, fast=fast, favor_precision=True, include_comments=False, with_metadata=True
+    )
     if found is None or found.body is None:
         return None
     paragraphs = _xml_paragraphs(found.body)

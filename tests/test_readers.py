@@ -462,6 +462,17 @@ def test_html_fallback_when_trafilatura_finds_nothing(tmp_path: Path) -> None:
     assert (doc.date, doc.publisher) == ("2025-03-04", "The Kelvedon Courier")
 
 
+def test_html_fallback_when_trafilatura_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fails(html: str, fast: bool) -> None:
+        raise AssertionError  # as trafilatura does on some malformed pages
+
+    monkeypatch.setattr(webpage, "_trafilatura", fails)
+    doc, _ = read_one(tmp_path, "bridge.html", NEWS_PAGE)
+    assert "The swing bridge" in doc.text and not doc.chrome_removed
+
+
 def test_html_too_much_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(webpage, "MAX_TAGS", 10)
     page = "<html><body>" + "<p>Word.</p>" * 9 + "</body></html>"
