@@ -88,7 +88,7 @@ def _trafilatura(html: str, fast: bool) -> Page | None:
 
     _quiet()
     tree = load_html(html)
-    if tree is None:
+    if tree is None or _hidden(tree.attrib):  # a hidden root: the fallback finds no text
         return None
     _drop_chrome_and_hidden(tree)
     found = bare_extraction(
@@ -126,12 +126,11 @@ _CHROME_TAGS = frozenset(("nav", "aside", "footer"))
 def _drop_chrome_and_hidden(tree: HtmlElement) -> None:
     dropped = [
         el
-        for el in tree.iter()
+        for el in tree.iterdescendants()
         if isinstance(el.tag, str) and (el.tag in _CHROME_TAGS or _hidden(el.attrib))
     ]
     for el in dropped:
-        if el.getparent() is not None:  # the root stays; its text is then all hidden anyway
-            el.drop_tree()
+        el.drop_tree()  # inner ones go with their outer one; dropping them again is harmless
 
 
 def _xml_paragraphs(body: Any) -> list[str]:
