@@ -1,4 +1,5 @@
-"""The `rag` command: index, ask, eval, serve, extract, bench. A thin shell over `rag.api`.
+"""The `rag` command: index, ask, eval, serve (CONTRACT.md), extract, bench. A thin shell
+over `rag.api` and, for `extract`, `rag.extract`.
 
 Only argparse and the settings are imported up front, so `rag --help` is instant; the
 model, FAISS and Gradio load inside the command that needs them. Errors the library
