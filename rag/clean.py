@@ -17,6 +17,10 @@ paragraph) and "\\n\\n" (paragraphs), so every `Span` copies raw characters verb
   section labels and other non-sentence lines at the very start or end, and repeated blocks
   (exact or near-duplicate paragraphs, pull quotes repeated inside a paragraph).
 
+`clean(raw, drop_chrome=False)` does the first step only and keeps every line: for text an
+extractor already cut down to the article body (web pages read by trafilatura), where the
+chrome rules measured worse (BENCHMARKS.md, "Saved pages").
+
 Left out on purpose: it works on whole lines and never edits inside one, so chrome glued to
 article text on the same line stays (e.g. a "MOSCOW (Reuters) -" dateline); it does not undo
 hard wraps or hyphenation; titles, subtitles and bare author names are kept.
