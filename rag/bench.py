@@ -69,7 +69,7 @@ _DIGIT = re.compile(r"\d")
 
 def corpus_sentences(folders: list[Path]) -> list[list[str]]:
     """The cleaned sentences of every document under `folders`, one list per document."""
-    from .clean import clean
+    from .extract import article_text
     from .readers import list_sources, read_source
     from .sentences import split_sentences
 
@@ -84,7 +84,8 @@ def corpus_sentences(folders: list[Path]) -> list[list[str]]:
             except Exception:
                 continue
             for doc in docs:
-                text = clean(doc.text).text
+                cleaned = article_text(doc)
+                text = cleaned.text if cleaned else ""
                 sentences = [text[a:b] for a, b in split_sentences(text)]
                 sentences = [s for s in sentences if len(s.split()) >= 4]
                 if sentences:

@@ -17,6 +17,10 @@ paragraph) and "\\n\\n" (paragraphs), so every `Span` copies raw characters verb
   section labels and other non-sentence lines at the very start or end, and repeated blocks
   (exact or near-duplicate paragraphs, pull quotes repeated inside a paragraph).
 
+`clean(raw, drop_chrome=False)` does the first step only and keeps every line: for text an
+extractor already cut down to the article body (web pages read by trafilatura), where the
+chrome rules measured worse (BENCHMARKS.md, "Saved pages").
+
 Left out on purpose: it works on whole lines and never edits inside one, so chrome glued to
 article text on the same line stays (e.g. a "MOSCOW (Reuters) -" dateline); it does not undo
 hard wraps or hyphenation; titles, subtitles and bare author names are kept.
@@ -597,9 +601,15 @@ def _drop_pull_quotes(kept: list[_Line], para_size: dict[int, int]) -> None:
 # --- entry point ---------------------------------------------------------------------------
 
 
-def clean(text: str) -> CleanText:
-    """Cleaned article text of `text` with spans mapping it back to `text`."""
+def clean(text: str, drop_chrome: bool = True) -> CleanText:
+    """Cleaned article text of `text` with spans mapping it back to `text`.
+
+    With `drop_chrome` False the text is only made safe (line by line, as above) and every
+    line is kept: for text an extractor already cut down to the article body.
+    """
     lines = _split_lines(text)
+    if not drop_chrome:
+        return _assemble(lines)
     for ln in lines:
         ln.keep = ln.kind not in _DROP_KINDS
     _drop_captions(lines)

@@ -1,4 +1,5 @@
-"""The `rag` command: index, ask, eval, serve (CONTRACT.md). A thin shell over `rag.api`.
+"""The `rag` command: index, ask, eval, serve (CONTRACT.md), extract, bench. A thin shell
+over `rag.api` and, for `extract`, `rag.extract`.
 
 Only argparse and the settings are imported up front, so `rag --help` is instant; the
 model, FAISS and Gradio load inside the command that needs them. Errors the library
@@ -137,6 +138,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=0, help="N questions per split (smoke test)")
     p.add_argument("--seed", type=int, default=13, help="random seed")
 
+    p = command(
+        "extract",
+        _cmd_extract,
+        "Show what the index would hold for each file (metadata and the cleaned text that is "
+        "chunked and quoted), without indexing.",
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="source file or folder")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per article: "file", "title", "publisher", "author", "date", '
+        '"url", "text"',
+    )
+
     p = command("bench", _cmd_bench, "Measure build, query, memory and cold start (BENCHMARKS.md).")
     from .bench import add_arguments
 
@@ -251,6 +266,30 @@ def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
         command=command,
     )
     return 0
+
+
+def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from .extract import extract
+
+    failed = 0
+    for result in extract(args.paths):
+        for warning in result.warnings:
+            print(f"warning: {result.file}: {warning}", file=sys.stderr)
+        if result.error:
+            print(f"error: {result.file}: {result.error}", file=sys.stderr)
+            failed += 1
+        for doc, cleaned in result.articles:
+            fields = {"file": result.file, "title": doc.title, "publisher": doc.publisher}
+            fields |= {"author": doc.author, "date": doc.date, "url": doc.url}
+            if args.json:
+                print(json.dumps(fields | {"text": cleaned.text}, ensure_ascii=False), flush=True)
+                continue
+            print(f"== {doc.doc_id if len(result.articles) > 1 else result.file}")
+            for key in ("title", "publisher", "author", "date", "url"):
+                if fields[key]:
+                    print(f"{key + ':':<11}{fields[key]}")
+            print(f"({len(cleaned.text):,} characters)\n\n{cleaned.text}\n", flush=True)
+    return 1 if failed else 0
 
 
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:

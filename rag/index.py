@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .clean import clean
 from .embed import Encoder, get_encoder, get_query_encoder
 from .errors import (
     IndexCorruptError,
@@ -37,6 +36,7 @@ from .errors import (
     RagError,
     SourceError,
 )
+from .extract import NO_TEXT_AFTER_CLEANING, article_text
 from .readers import check_sources_folder, list_sources, read_source
 from .sentences import split_sentences
 from .settings import Settings
@@ -321,9 +321,9 @@ def _apply(
         report.warnings += [f"{source}: {w}" for w in warnings]
         kept = 0
         for doc in documents:
-            cleaned = clean(doc.text)
-            if not cleaned.text.strip():
-                report.skipped.append((doc.doc_id, "no article text left after cleaning"))
+            cleaned = article_text(doc)
+            if cleaned is None:
+                report.skipped.append((doc.doc_id, NO_TEXT_AFTER_CLEANING))
                 continue
             doc_row = store.add_document(doc, cleaned.text, cleaned.spans)
             kept += 1

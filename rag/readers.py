@@ -11,13 +11,14 @@ every record).
 
 Text is decoded strictly: UTF-8 (or UTF-16/32 when a BOM says so; HTML may also declare its
 charset); nothing is guessed. Plain text, Markdown bodies and JSONL texts are returned
-verbatim, because later offsets must map back to them; HTML and PDF text is produced here, as
-paragraphs separated by blank lines. PDFs are parsed in a child process with a time and
-memory limit, so one hostile file cannot hang or starve the indexer.
+verbatim, because later offsets must map back to them; HTML and PDF text is produced, as
+paragraphs separated by blank lines: a web page's article body and metadata by `webpage`
+(trafilatura), a PDF's pages here. PDFs are parsed in a child process with a time and memory
+limit, so one hostile file cannot hang or starve the indexer.
 
 Left out on purpose: OCR of scanned PDFs, .docx/.epub/.rtf, guessing legacy encodings,
-boilerplate removal beyond dropping navigation-like elements (cleaning happens later), and
-fetching anything from the network.
+removing chrome from text files (cleaning happens later), and fetching anything from the
+network.
 """
 
 from __future__ import annotations
@@ -30,13 +31,10 @@ import stat
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rag.errors import SourceError
 from rag.types import Document
-
-if TYPE_CHECKING:
-    from bs4 import Tag
 
 SUPPORTED: tuple[str, ...] = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 SIDECAR_SUFFIX = ".meta.yaml"
@@ -266,169 +264,14 @@ def _read_jsonl(text: str, rel: str, warnings: list[str]) -> list[Document]:
 # ---------------------------------------------------------------------------------------------
 # HTML
 
-# Never article text: code, chrome, forms, embedded media, and the <head> (its <title>
-# is metadata).
-_HTML_DROP = frozenset((
-    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "nav", "header",
-    "footer", "aside", "form", "button", "select", "input", "textarea", "head", "title",
-    "meta", "link", "object", "embed", "audio", "video",
-))  # fmt: skip
-# Elements that end a paragraph before and after themselves.
-_HTML_BLOCK = frozenset((
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dd", "dt",
-    "blockquote", "pre", "table", "tr", "br", "hr", "section", "article", "main", "figure",
-    "figcaption", "address", "details", "summary", "caption", "body", "html",
-))  # fmt: skip
-_HTML_CELL = frozenset(("td", "th"))  # adjacent cells must not glue their words together
-_BREAK = object()  # stack marker: close the current paragraph
-
 
 def _read_html(data: bytes, rel: str) -> Document:
-    from bs4 import BeautifulSoup
+    from rag.webpage import read_page
 
-    text = _nonblank(_decode(data, rel, html=True), rel)
-    soup = BeautifulSoup(text, "lxml")
-    paragraphs = _paragraphs(soup)
-    total = sum(map(len, paragraphs))
-    # Prefer the article body when it holds most of the page's text; otherwise keep it all,
-    # since a mis-marked <article> (a teaser, a comment) must not hide the story.
-    for name in ("article", "main"):
-        candidates = [_paragraphs(tag) for tag in _outermost(soup, name)]
-        best = max(candidates, key=lambda paras: sum(map(len, paras)), default=[])
-        if best and sum(map(len, best)) >= total / 2:
-            paragraphs = best
-            break
-    if not paragraphs:
-        raise SourceError(rel, "no text found")
-    doc = Document(doc_id=rel, source=rel, text="\n\n".join(paragraphs))
-    _apply_meta(doc, _html_meta(soup))
+    page = read_page(_nonblank(_decode(data, rel, html=True), rel), rel)
+    doc = Document(doc_id=rel, source=rel, text=page.text, chrome_removed=page.chrome_removed)
+    _apply_meta(doc, page.meta)
     return doc
-
-
-def _dropped(tag: Tag) -> bool:
-    """Whether `tag` and everything inside it is not article text."""
-    if tag.name in _HTML_DROP:
-        return True
-    attrs = tag.attrs
-    if not attrs:
-        return False
-    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).strip().lower() == "true":
-        return True
-    style = "".join(str(attrs.get("style", "")).split()).lower()
-    return "display:none" in style or "visibility:hidden" in style
-
-
-def _paragraphs(root: Tag) -> list[str]:
-    """The visible text under `root` as whitespace-collapsed paragraphs.
-
-    Iterative (explicit stack), so 100 000 nested elements cannot raise RecursionError.
-    """
-    from bs4.element import CData, NavigableString, PreformattedString, Tag
-
-    paragraphs: list[str] = []
-    parts: list[str] = []
-
-    def flush() -> None:
-        paragraph = " ".join("".join(parts).split())
-        parts.clear()
-        if paragraph:
-            paragraphs.append(paragraph)
-
-    stack: list[Any] = [root]
-    while stack:
-        node = stack.pop()
-        if node is _BREAK:
-            flush()
-        elif isinstance(node, Tag):
-            if node is not root and _dropped(node):
-                continue
-            if node.name in _HTML_BLOCK:
-                flush()
-                stack.append(_BREAK)
-            elif node.name in _HTML_CELL:
-                parts.append(" ")
-            stack.extend(reversed(node.contents))
-        elif isinstance(node, NavigableString) and (
-            # Comments, doctypes and processing instructions are markup, not text.
-            not isinstance(node, PreformattedString) or isinstance(node, CData)
-        ):
-            parts.append(str(node))
-    flush()
-    return paragraphs
-
-
-def _outermost(root: Tag, name: str) -> list[Tag]:
-    """Visible `name` elements not nested in another one (disjoint, so scanning them is linear)."""
-    from bs4 import Tag
-
-    found: list[Tag] = []
-    stack = [root]
-    while stack:
-        for child in stack.pop().contents:
-            if isinstance(child, Tag) and not _dropped(child):
-                (found if child.name == name else stack).append(child)
-    return found
-
-
-def _html_meta(soup: Any) -> dict[str, str]:
-    """Title, author, date, url and publisher from the usual <meta>/<link>/<time> places."""
-    from bs4.element import Tag
-
-    # One pass over the tree collects every candidate; each soup.find() would be another pass.
-    metas: dict[str, str] = {}
-    first_tag: dict[str, Tag] = {}  # first <title>, <h1>, <time datetime>, <link canonical>
-    bylines: list[Tag] = []  # elements with rel="author"
-    for node in soup.descendants:
-        if not isinstance(node, Tag):
-            continue
-        name = node.name
-        if name == "meta":
-            content = node.get("content")
-            for attr in ("property", "name", "itemprop"):
-                key = node.get(attr)
-                if isinstance(key, str) and key.strip() and isinstance(content, str):
-                    metas.setdefault(key.strip().lower(), " ".join(content.split()))
-        elif name in ("title", "h1") or (name == "time" and _attr(node, "datetime")):
-            first_tag.setdefault(name, node)
-        rel = node.get("rel")
-        rels = {r.lower() for r in (rel if isinstance(rel, list) else str(rel or "").split())}
-        if "author" in rels:
-            bylines.append(node)
-        if name == "link" and "canonical" in rels and _attr(node, "href"):
-            first_tag.setdefault("canonical", node)
-
-    def first(*keys: str) -> str:
-        return next((metas[key] for key in keys if metas.get(key)), "")
-
-    def text_of(key: str) -> str:
-        tag = first_tag.get(key)
-        return " ".join(tag.get_text(" ").split()) if tag is not None else ""
-
-    author = first("author")
-    if not author and not _looks_like_url(metas.get("article:author", "")):
-        author = first("article:author")  # often a profile URL, which is no name
-    if not author:
-        bylines_text = (" ".join(tag.get_text(" ").split()) for tag in bylines)
-        author = next(filter(None, bylines_text), "")
-    time_tag = first_tag.get("time")
-    canonical = first_tag.get("canonical")
-    return {
-        "title": first("og:title") or text_of("title") or text_of("h1"),
-        "author": author,
-        "date": first("article:published_time", "date", "pubdate", "datepublished", "dc.date")
-        or (_attr(time_tag, "datetime") if time_tag is not None else ""),
-        "url": (_attr(canonical, "href") if canonical is not None else "") or first("og:url"),
-        "publisher": first("og:site_name"),
-    }
-
-
-def _attr(tag: Tag, name: str) -> str:
-    value = tag.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _looks_like_url(value: str) -> bool:
-    return value.startswith(("http://", "https://", "//"))
 
 
 # ---------------------------------------------------------------------------------------------

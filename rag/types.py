@@ -19,6 +19,8 @@ class Document:
 
     `text` is the reader's extracted text (for .txt the file itself); `pages` maps
     character offsets in `text` to PDF page numbers as `(start_offset, page)` pairs.
+    `chrome_removed` says the reader kept only the article body (a web page read by
+    trafilatura), so cleaning keeps every line and only makes the text safe.
     """
 
     doc_id: str
@@ -31,6 +33,7 @@ class Document:
     url: str = ""
     pages: list[tuple[int, int]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    chrome_removed: bool = False
 
     def page_at(self, raw_offset: int) -> int | None:
         """The PDF page holding `raw_offset`, or None for documents without pages."""

@@ -77,6 +77,14 @@ def test_crlf_and_line_stripping() -> None:
     assert_exact_map(raw, out)
 
 
+def test_keeping_chrome_only_makes_the_text_safe() -> None:
+    raw = "Share this article\n\nThe mayor\u200b opened the\u00a0bridge.\n\nAdvertisement"
+    kept = clean(raw, drop_chrome=False)
+    assert kept.text == "Share this article\n\nThe mayor opened the bridge.\n\nAdvertisement"
+    assert_exact_map(raw, kept)
+    assert clean(raw).text == "The mayor opened the bridge."
+
+
 def test_is_prose_and_normalize() -> None:
     assert is_prose("The court lifted the ban on Thursday.")
     assert is_prose("“Will it last?” she asked them.")

@@ -15,13 +15,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_QUESTIONS, RealIndex, run_cli
+from conftest import SEED_QUESTIONS, SEED_SOURCES, RealIndex, run_cli
+from test_readers import NEWS_PAGE
 
 import rag
 from rag import api
 from rag.answer import ABSTAIN_NOTE
+from rag.clean import clean
 from rag.cli import main
 from rag.index import MANIFEST, VECTORS_FILE, read_manifest
+from rag.readers import read_source
 
 COURT_QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"
 OFF_TOPIC = "Who won the 2022 FIFA World Cup?"
@@ -104,13 +107,14 @@ def test_console_script_help(tmp_path: Path) -> None:
         [str(script), "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=120
     )
     assert done.returncode == 0
-    for word in ("index", "ask", "eval", "serve", "RAG_INDEX", "RAG_SOURCES", "RAG_K"):
+    for word in ("index", "ask", "eval", "serve", "extract", "RAG_INDEX", "RAG_SOURCES", "RAG_K"):
         assert word in done.stdout
     for command, flags in [
         ("index", ["--sources", "--index", "--rebuild"]),
         ("ask", ["--index", "-k", "--json"]),
         ("eval", ["--index", "-k", "--out", "--json"]),
         ("serve", ["--host", "--port"]),
+        ("extract", ["PATH", "--json"]),
     ]:
         sub = run_cli(command, "--help", cwd=tmp_path)
         assert sub.returncode == 0
@@ -198,6 +202,72 @@ def test_non_integer_k_is_a_usage_error(tmp_path: Path) -> None:
     done = run_cli("ask", "What happened?", "-k", "abc", cwd=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "invalid int value" in done.stderr
+
+
+# --- rag extract (no model, no index) -------------------------------------------------------
+
+EXTRACT_KEYS = ["file", "title", "publisher", "author", "date", "url", "text"]
+
+
+def test_extract_json_is_what_the_index_would_hold(tmp_path: Path) -> None:
+    seed = SEED_SOURCES / "000_bc0cf055e4f1d4cb.txt"
+    page = tmp_path / "pages" / "bridge.html"
+    page.parent.mkdir()
+    page.write_text(NEWS_PAGE, encoding="utf-8")
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        '{"id": "a", "title": "One", "text": "The first story is here."}\n'
+        '{"id": "b", "title": "Two", "text": "The second story is here."}\n',
+        encoding="utf-8",
+    )
+    done = run_cli("extract", "--json", str(seed), str(page.parent), str(feed), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [list(line) for line in lines] == [EXTRACT_KEYS] * 4
+    assert [line["file"] for line in lines] == [str(seed), str(page), str(feed), str(feed)]
+    # The seed: its sidecar's metadata and exactly the text the index chunks and quotes.
+    (doc,), _ = read_source(seed, seed.parent)
+    assert lines[0]["text"] == clean(doc.text).text
+    assert (lines[0]["title"], lines[0]["date"]) == (doc.title, doc.date) and doc.date
+    assert lines[1]["title"] == "Harbour bridge reopens after two years"
+    assert lines[1]["text"].startswith("Harbour bridge reopens after two years\n\nThe swing")
+    assert "Ferry" not in lines[1]["text"]
+    assert [line["title"] for line in lines[2:]] == ["One", "Two"]
+    assert sorted(tmp_path.iterdir()) == [feed, page.parent]  # nothing indexed or written
+
+
+def test_extract_readable_form(tmp_path: Path) -> None:
+    page = tmp_path / "bridge.html"
+    page.write_text(NEWS_PAGE, encoding="utf-8")
+    done = run_cli("extract", str(page), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"== {page}"
+    assert "title:     Harbour bridge reopens after two years" in lines
+    assert "publisher: The Kelvedon Courier" in lines
+    assert "The harbour master, Orla Pennant" in done.stdout
+
+
+def test_extract_names_each_bad_file_and_shows_the_rest(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("The ferry resumed service on Monday.\n", encoding="utf-8")
+    (tmp_path / "latin1.html").write_bytes(b"<p>Caf\xe9 society reopens.</p>")
+    (tmp_path / "menu.html").write_text("<nav>Home News</nav><script>x()</script>")
+    (tmp_path / "meta.txt").write_text("A story.\n")
+    (tmp_path / "meta.txt.meta.yaml").write_text("title: [unclosed\n")
+    names = ["missing.txt", "latin1.html", "good.txt", "menu.html", "meta.txt"]
+    done = run_cli("extract", "--json", *(str(tmp_path / n) for n in names), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert [json.loads(line)["file"] for line in done.stdout.splitlines()] == [str(good)]
+    *errors, sidecar = done.stderr.splitlines()
+    assert errors == [
+        f"error: {tmp_path / 'missing.txt'}: No such file or directory",
+        f"error: {tmp_path / 'latin1.html'}: not valid UTF-8 text (byte 0xe9 at offset 6)",
+        f"error: {tmp_path / 'menu.html'}: no text found",
+    ]
+    assert sidecar.startswith(f"error: {tmp_path / 'meta.txt.meta.yaml'}: bad YAML in sidecar")
 
 
 # --- slow: the real model -------------------------------------------------------------------

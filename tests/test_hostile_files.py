@@ -1,6 +1,6 @@
 """Hostile and broken input: a corpus of bad files, indexed by the real `build_index`.
 
-The corpus (tests/hostile/corpus.py) is written into tmp at test time: 27 bad files plus two
+The corpus (tests/hostile/corpus.py) is written into tmp at test time: 32 bad files plus two
 good articles. One indexing run over it happens in a child process (the real reading,
 cleaning, chunking, FAISS and SQLite code; only the model is the fake encoder), so its peak
 RSS can be measured. Each bad file must be reported with its own clear reason (or indexed
@@ -8,8 +8,8 @@ without its hidden text), the good files must be indexed, and the run must finis
 bounded memory. PDFs are parsed in their own child process with a time and memory limit
 (rag/readers.py); its peak RSS is measured too.
 
-The property tests feed arbitrary bytes to every reader (only `SourceError` may come out)
-and hostile Unicode through cleaning and chunking.
+The property tests feed arbitrary bytes to every reader and shuffled markup to the web-page
+reader (only `SourceError` may come out), and hostile Unicode through cleaning and chunking.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from fakes import FAKE_MODEL, FakeEncoder, count_words
 from hostile.corpus import ABSENT, GOOD_A, _cases, write_corpus
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rag.chunk import chunk_text
@@ -35,6 +35,7 @@ from rag.readers import read_source
 from rag.retrieve import retrieve
 from rag.sentences import split_sentences
 from rag.settings import Settings
+from rag.webpage import read_page
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = ROOT / "tests" / "hostile" / "driver.py"
@@ -105,6 +106,9 @@ def test_good_files_are_indexed_and_nothing_hidden_got_in(
         hidden = idx.store.document_by_doc_id("hidden-css.html")
         assert hidden is not None and "library budget" in hidden["text"]
         assert "Deep text" in idx.store.document_by_doc_id("nested-100k.html")["text"]
+        saved = idx.store.document_by_doc_id("saved-page-10mb.html")["text"]
+        assert saved.startswith("Marrowby pier reopens\n\nThe Marrowby pier reopened")
+        assert "Marrowby ferry" in idx.store.document_by_doc_id("unclosed-100k.html")["text"]
     finally:
         idx.close()
     # The shell metacharacters in a file name were never run.
@@ -155,6 +159,33 @@ def test_readers_only_ever_raise_source_error(tmp_path_factory, data: bytes, ext
         assert e.reason and "\n" not in e.reason
         return
     assert docs and all(d.text.strip() for d in docs)
+
+
+# Pieces of markup that, shuffled, made trafilatura raise (AssertionError, lxml errors).
+markup = st.lists(
+    st.sampled_from([
+        "<p>", "</p>", "<div>", "</div>", "<html>", "<body>", "<head>", "<title>", "</title>",
+        "<table>", "<tr>", "<td>", "<ul>", "<li>", "<br>", "<![CDATA[x]]>", "<!--", "-->",
+        "<?xml version='1.0' encoding='utf-8'?>", "<svg>", "<math>", "<script>", "</script>",
+        "&#0;", "&#xD800;", "\ufeff", "The story goes on. ", "<meta charset='x'>", "<article>",
+        "<meta property='og:title' content='", "'>", "<time datetime='2099-13-45'>", "<h1>",
+        "<html lang='", "<a href='", "<link rel=canonical href='", "<p style='display:none'>",
+        "<frameset>", "<base href='//'>", "<!DOCTYPE html>", "</", "<", ">", "\"", "=", "\r\n",
+    ]),
+    max_size=60,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(markup)
+@example("<math>&#0;<img src=x><frame>")  # trafilatura 2.3.1 raises AssertionError on it
+def test_web_pages_only_ever_raise_source_error(html: str) -> None:
+    try:
+        page = read_page(html, "page.html")
+    except SourceError as e:
+        assert e.reason and "\n" not in e.reason
+        return
+    assert page.text.strip()
 
 
 @settings(max_examples=200, deadline=None)

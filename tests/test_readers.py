@@ -17,7 +17,7 @@ from hostile.corpus import pdf, text_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag import readers
+from rag import readers, webpage
 from rag.errors import SourceError
 from rag.readers import SIDECAR_SUFFIX, SUPPORTED, list_sources, read_source
 from rag.types import Document
@@ -393,6 +393,93 @@ def test_html_article(tmp_path: Path) -> None:
         assert junk not in doc.text
 
 
+NEWS_PAGE = """<!doctype html>
+<html lang="en-GB"><head>
+<title>Harbour bridge reopens after two years | The Kelvedon Courier</title>
+<meta property="og:site_name" content="The Kelvedon Courier">
+<meta name="author" content="Imogen Tresillian">
+<meta property="article:published_time" content="2025-03-04T09:30:00+00:00">
+<link rel="canonical" href="https://courier.example/2025/03/04/harbour-bridge">
+</head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav>
+<article>
+<h1>Harbour bridge reopens after two years</h1>
+<p>The swing bridge over Kelvedon harbour reopened on Tuesday after a two-year repair that
+cost 4.2 million pounds, the county council said.</p>
+<p>Engineers replaced the bridge's rusted turning gear and repainted its steel deck, which
+had been closed to traffic since a lorry struck a support in the winter of 2023.</p>
+<p style="display:none">Hidden text that no reader of the page can see.</p>
+<p>The harbour master, Orla Pennant, said fishing boats would again be able to pass at high
+tide from Thursday, and that the first opening drew a crowd of several hundred people.</p>
+</article>
+<aside><h2>Related stories</h2><ul><li><a href="/a">Ferry fares rise in spring</a></li>
+<li><a href="/b">Lifeboat crew honoured</a></li></ul></aside>
+<footer>&copy; 2025 The Kelvedon Courier. All rights reserved.</footer>
+</body></html>
+"""
+
+
+def test_html_through_trafilatura(tmp_path: Path) -> None:
+    doc, _ = read_one(tmp_path, "bridge.html", NEWS_PAGE)
+    paragraphs = doc.text.split("\n\n")
+    assert paragraphs[0] == "Harbour bridge reopens after two years"
+    assert paragraphs[1].startswith("The swing bridge over Kelvedon harbour reopened")
+    assert paragraphs[-1].endswith("drew a crowd of several hundred people.")
+    assert len(paragraphs) == 4  # the headline and the three visible paragraphs
+    for junk in ("Home", "Sport", "Related", "Ferry", "rights reserved", "Hidden"):
+        assert junk not in doc.text
+    assert doc.chrome_removed  # the chrome rules of `clean` are not run again on it
+    assert (doc.title, doc.author, doc.date, doc.publisher, doc.url) == (
+        "Harbour bridge reopens after two years",
+        "Imogen Tresillian",
+        "2025-03-04",
+        "The Kelvedon Courier",
+        "https://courier.example/2025/03/04/harbour-bridge",
+    )
+    assert doc.extra == {"language": "en-GB"}
+
+
+def test_html_sidecar_overrides_trafilatura(tmp_path: Path) -> None:
+    write(tmp_path, "bridge.html" + SIDECAR_SUFFIX, "title: Bridge\ndate: 2025-03-05\nauthor: ''\n")
+    doc, _ = read_one(tmp_path, "bridge.html", NEWS_PAGE)
+    assert (doc.title, doc.date, doc.author) == ("Bridge", "2025-03-05", "Imogen Tresillian")
+    assert doc.publisher == "The Kelvedon Courier"  # fields the sidecar leaves out stay
+
+
+@pytest.fixture
+def no_trafilatura(monkeypatch: pytest.MonkeyPatch) -> None:
+    """trafilatura finds no body on any page: every page takes the fallback reader."""
+    monkeypatch.setattr(webpage, "_trafilatura", lambda html, fast: None)
+
+
+@pytest.mark.usefixtures("no_trafilatura")
+def test_html_fallback_when_trafilatura_finds_nothing(tmp_path: Path) -> None:
+    doc, _ = read_one(tmp_path, "bridge.html", NEWS_PAGE)
+    assert doc.text.startswith("Harbour bridge reopens after two years\n\nThe swing bridge")
+    assert "Hidden" not in doc.text and "Ferry" not in doc.text
+    assert not doc.chrome_removed  # so `clean` removes what chrome the fallback kept
+    assert doc.title == "Harbour bridge reopens after two years | The Kelvedon Courier"
+    assert (doc.date, doc.publisher) == ("2025-03-04", "The Kelvedon Courier")
+
+
+def test_html_fallback_when_trafilatura_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fails(html: str, fast: bool) -> None:
+        raise AssertionError  # as trafilatura does on some malformed pages
+
+    monkeypatch.setattr(webpage, "_trafilatura", fails)
+    doc, _ = read_one(tmp_path, "bridge.html", NEWS_PAGE)
+    assert "The swing bridge" in doc.text and not doc.chrome_removed
+
+
+def test_html_too_much_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webpage, "MAX_TAGS", 10)
+    page = "<html><body>" + "<p>Word.</p>" * 9 + "</body></html>"
+    assert reason(tmp_path, "m.html", page) == "too much markup for one article (11 tags, limit 10)"
+
+
+@pytest.mark.usefixtures("no_trafilatura")
 def test_html_metadata_fallbacks(tmp_path: Path) -> None:
     html = """<html><head><title> Only   title </title>
     <meta property="article:author" content="https://facebook.com/someone">
@@ -412,6 +499,7 @@ def test_html_metadata_fallbacks(tmp_path: Path) -> None:
     assert doc.date == "2024-01-02"
 
 
+@pytest.mark.usefixtures("no_trafilatura")
 def test_html_small_article_is_not_preferred(tmp_path: Path) -> None:
     story = "<p>" + "The main story text is long. " * 20 + "</p>"
     html = f"<body><div>{story}</div><article><p>Teaser</p></article></body>"
@@ -429,6 +517,7 @@ def test_html_deeply_nested(tmp_path: Path) -> None:
     html = "<html><body>" + "<div>" * depth + "deep text" + "</div>" * depth + "<p>after</p>"
     doc, _ = read_one(tmp_path, "deep.html", html)
     assert doc.text == "deep text\n\nafter"
+    assert not doc.chrome_removed  # too deep for trafilatura's parser: the fallback read it
 
 
 @pytest.mark.parametrize(
@@ -437,6 +526,7 @@ def test_html_deeply_nested(tmp_path: Path) -> None:
         "<html><body>&nbsp; &#160;</body></html>",
         "<html><head><title>T</title></head><body><script>x()</script></body></html>",
         "<!-- only a comment -->",
+        "<html><body><nav>Home News</nav><aside>Most read</aside><footer>About</footer></body>",
     ],
 )
 def test_html_no_text(tmp_path: Path, html: str) -> None:

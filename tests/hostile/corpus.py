@@ -4,6 +4,8 @@
 and returns `CASES`-style expectations: for each file, what `rag index` must report. The
 large files (a 200 MB text file, a 50 MB line, a PDF inflating to 2 GiB) are streamed
 or built from repeated blocks, so building the corpus takes a few seconds and little memory.
+The saved web pages include 10 MB ones: one that is all markup, and one whose article sits
+in 10 MB of inline styles, scripts and image data, as a browser's "save complete page" makes.
 
 Expectation kinds: ("skip", regex) - the file is in the report's skipped list with a reason
 matching regex; ("warn", regex) - indexed, with a warning matching regex; ("ok", None) -
@@ -12,6 +14,7 @@ indexed. `ABSENT` lists strings that must not reach the index (hidden or invisib
 
 from __future__ import annotations
 
+import base64
 import codecs
 import json
 import os
@@ -173,6 +176,16 @@ def _cases(outside: Path) -> dict[str, tuple[str, str | None, Callable[[Path], N
         json.dumps({"id": "a", "text": "A duplicate id."}),
         "garbage that is not JSON",
     ])  # fmt: skip
+    pier = (
+        "<article><h1>Marrowby pier reopens</h1><p>The Marrowby pier reopened on Saturday after "
+        "storm repairs that took eight months, the harbour trust said.</p></article>"
+    )
+    image = base64.b64encode(b"\x89PNG" * (6 << 18)).decode()  # 8 MB of inline image data
+    saved_page = (
+        "<html><head><style>" + ".c { color: red }\n" * 50_000 + "</style><script>"
+        + "var x = 1;\n" * 50_000 + f'</script></head><body>{pier}<img src="data:image/png;'
+        f'base64,{image}"></body></html>'
+    )  # fmt: skip
     minimal_exe = b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00" + os.urandom(4000)
     good_pdf = pdf([text_stream("The ferry timetable changes on 1 July 2025.")])
 
@@ -240,6 +253,27 @@ def _cases(outside: Path) -> dict[str, tuple[str, str | None, Callable[[Path], N
             lambda p: write_repeated(p, MAX_FILE_BYTES, b"word "),
         ),
         "nested-100k.html": ("ok", None, text(nested)),
+        "markup-10mb.html": (
+            "skip",
+            r"^too much markup for one article \([\d,]+ tags, limit 150,000\)$",
+            lambda p: write_repeated(p, 10 << 20, b"<div><span>word</span></div>\n"),
+        ),
+        "saved-page-10mb.html": ("ok", None, text(saved_page)),
+        "unclosed-100k.html": (
+            "ok",
+            None,
+            text("<p>The Marrowby ferry sails again from Monday.</p>" + "<font>more " * 100_000),
+        ),
+        "broken-utf8.html": (
+            "skip",
+            r"^not valid utf-8 text \(byte 0xe9 at offset 53\)$",
+            text(b'<html><head><meta charset="utf-8"></head><body><p>Caf\xe9 society.</p>'),
+        ),
+        "undefined-byte-cp1251.html": (
+            "skip",
+            r"^not valid windows-1251 text \(byte 0x98 at offset 61\)$",
+            text(b'<html><head><meta charset="windows-1251"></head><body><p>Bad \x98 byte.</p>'),
+        ),
         "hidden-css.html": ("ok", None, text(hidden_html)),
         "invisible-chars.txt": ("ok", None, text(invisible)),
         "broken-lines.jsonl": (
