@@ -269,7 +269,7 @@ def _plan(
         if old and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns):
             sha = old.sha256
         else:
-            sha = _sha256(path)
+            sha = file_sha256(path)
             if old and old.sha256 == sha:
                 plan.stale_stats.add(source)
         plan.seen.append((source, st.st_size, st.st_mtime_ns, sha))
@@ -429,7 +429,8 @@ def _next_generation(index_dir: Path) -> str:
     return f"gen-{max(numbers, default=0) + 1:06d}"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -457,7 +458,7 @@ def _publish(
     files = {}
     for name in (DB_FILE, VECTORS_FILE):
         _fsync(work / name)
-        files[name] = {"sha256": _sha256(work / name), "bytes": (work / name).stat().st_size}
+        files[name] = {"sha256": file_sha256(work / name), "bytes": (work / name).stat().st_size}
     _fsync(work)
     os.replace(work, index_dir / generation)
     _fsync(index_dir)
@@ -523,7 +524,7 @@ class LoadedIndex:
         generation = index_dir / manifest["generation"]
         for name, meta in manifest["files"].items():
             path = generation / name
-            if not path.exists() or _sha256(path) != meta["sha256"]:
+            if not path.exists() or file_sha256(path) != meta["sha256"]:
                 raise IndexCorruptError(
                     f"{path} is missing or does not match its checksum in the manifest. "
                     "Rebuild the index with: rag index --rebuild"

@@ -17,7 +17,6 @@ This package does not retrieve or choose sentences (`rag.answer` does); `data`, 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -87,6 +86,8 @@ class Reader:
         self._lock = threading.Lock()
 
     def _load(self) -> tuple[Any, Any]:
+        from ..index import file_sha256  # not at import: rag.index imports the answerer
+
         with self._lock:
             if self._session is None:
                 for name, expected in self.meta.get("sha256", {}).items():
@@ -186,20 +187,11 @@ def get_reader(folder: str | Path = "") -> Reader:
         return _READERS[path]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 __all__ = [
     "BUNDLED",
     "Calibration",
     "Reader",
     "abstain_features",
-    "file_sha256",
     "fuse",
     "get_reader",
 ]

@@ -16,8 +16,8 @@ import shutil
 import warnings
 from pathlib import Path
 
+from ..index import file_sha256
 from . import MODEL_FILE as INT8
-from . import file_sha256
 
 FP32 = "reader-fp32.onnx"
 
