@@ -1,6 +1,6 @@
 """Extractive answers: the best sentences of the retrieved passages, verbatim and cited.
 
-Every statement sentence of the top passages is scored against the question:
+Every statement sentence of the top passages gets a cheap score (`score_sentences`):
 - its cosine to the question (sentence vectors stored at index time) plus its
   IDF-weighted share of the question's words (IDF over this query's sentences), leaving
   out the words that name who made the claim asked about ("according to the envoy");
@@ -9,15 +9,19 @@ Every statement sentence of the top passages is scored against the question:
   speaker, "They will remain unstable" after "How do you see the prospects ...");
 - whether it holds what the question asks for (a date for "when", a number for "how
   many", a name for "who"), and how well its passage ranked.
-The best sentence is the answer; more join while they score within `MORE_RATIO` of it,
-say something new, and the answer stays under `MAX_ANSWER_WORDS`. A sentence that
-depends on the one before (it opens with a pronoun or continues a quote) is quoted
-together with it, and one that begins inside a quotation is quoted from its opening.
-When even the best sentence is far from the question (cosine below
+`rank` then orders them (`settings.answer_reader`): "trained" (default) lets the trained
+reader (`rag.reader`) read the cheap ranking's best few and reorders them by its logit
+fused with the cheap score; "cosine" keeps the cheap order. The best sentence is the
+answer; more join while they score within the reader's join margin (`MORE_RATIO` of the
+best for the cheap scorer), say something new, and the answer stays under
+`MAX_ANSWER_WORDS`. A sentence that depends on the one before (it opens with a pronoun or
+continues a quote) is quoted together with it, and one that begins inside a quotation is
+quoted from its opening. The reply is `NOT_IN_SOURCES` (the passages still listed) when
+the reader's calibrated probability that the best sentence answers is under its
+threshold, when even the best sentence is far from the question (cosine below
 `settings.abstain_below`), or when the question asks for a number or a date and no
-sentence good enough to join the answer holds one, the reply is `NOT_IN_SOURCES` and the
-passages are still listed. Questions, headings and bylines are never quoted; no text is
-generated.
+sentence good enough to join the answer holds one. Questions, headings and bylines are
+never quoted; no text is generated.
 """
 
 from __future__ import annotations
@@ -173,8 +177,9 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     short.sort(key=lambda s: -s.score)
     confidence = reader.answers(abstain_features(logits, best_cosine))
     floor = short[0].score - cal.join_margin
+    threshold = cal.threshold if settings.reader_threshold < 0 else settings.reader_threshold
     abstain = (
-        confidence < cal.threshold
+        confidence < threshold
         or best_cosine < settings.abstain_below
         or _lacks_type(question, short, floor)
     )

@@ -63,6 +63,11 @@ class Settings:
         "sentences and decides when none answers) or cosine (similarity and word overlap "
         "only, with the abstain_below threshold).",
     )
+    reader_threshold: float = _opt(
+        -1.0,
+        "Abstain when the trained reader's probability that the best sentence answers is "
+        "below this (0..1; -1: the threshold calibrated with the reader, in reader.json).",
+    )
     reader_model: str = _opt(
         "", "Folder of a reader made by `rag train-reader` (empty: the one shipped)."
     )
@@ -152,6 +157,11 @@ class Settings:
                 "answer_reader",
                 self.answer_reader in ("trained", "cosine"),
                 "must be trained or cosine",
+            ),
+            (
+                "reader_threshold",
+                self.reader_threshold == -1.0 or 0.0 <= self.reader_threshold <= 1.0,
+                "must be -1 (calibrated) or between 0 and 1",
             ),
             (
                 "answer_mode",

@@ -13,7 +13,7 @@ sets):
   any candidate answers (SQuAD 2.0's unanswerable questions are the negatives), fitted on all
   held-out splits with two folds by article for the reported numbers, and its threshold:
   the highest probability at which at most `MAX_FALSE_ABSTAIN` of the answerable
-  held-out questions whose answer is among the candidates are refused.
+  held-out questions of each split (whose answer is among the candidates) are refused.
 It writes the result into `reader.json` and returns a report (metrics per split, the
 abstention curve). It does not train or export.
 """
@@ -22,18 +22,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
 from ..lexical import content_words
 from .data import Group, load_groups
+from .export import FP32
 
 SHORTLISTS = (4, 6, 8, 10, 12)
 CHEAP_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-JOIN_MARGINS = (0.0, 0.5, 1.0, 1.5)
-MAX_FALSE_ABSTAIN = 0.04  # share of answerable held-out questions the threshold may refuse
+JOIN_MARGINS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+MAX_FALSE_ABSTAIN = 0.01  # share of answerable held-out questions the threshold may refuse
 SPLITS = ("squad-heldout", "qed-dev", "selqa-dev")
 
 
@@ -154,8 +155,13 @@ def fit_abstention(cases: list[Case], shortlist: int, weight: float) -> dict[str
             part = LogisticRegression(C=1.0).fit(x[rest], y[rest])
             held[~rest] = part.predict_proba(x[~rest])[:, 1]
     answerable = np.asarray([c.group.answerable for c in cases])
-    # The highest threshold that refuses at most MAX_FALSE_ABSTAIN of the answerable.
-    threshold = float(np.quantile(full[answerable], MAX_FALSE_ABSTAIN))
+    splits = np.asarray([c.group.split for c in cases])
+    # The highest threshold that refuses at most MAX_FALSE_ABSTAIN of the answerable
+    # questions of every held-out domain (not just of them all).
+    threshold = min(
+        float(np.quantile(full[answerable & (splits == s)], MAX_FALSE_ABSTAIN))
+        for s in set(splits[answerable].tolist())
+    )
     return {
         "coef": [round(float(c), 6) for c in model.coef_[0]],
         "intercept": round(float(model.intercept_[0]), 6),
@@ -240,16 +246,25 @@ def joined_hit(
     return hits / max(1, len(answerable)), chosen / max(1, len(answerable))
 
 
-def calibrate(folder: Path, data: Path, limit: int = 0) -> dict[str, Any]:
-    """Calibrate the reader in `folder` on the held-out splits of `data` (the first
-    `limit` questions of each split when set: smoke tests) and write reader.json."""
+def heldout_cases(folder: Path, data: Path, limit: int = 0) -> list[Case]:
+    """The held-out splits of `data` read by the reader in `folder` (the first `limit`
+    questions of each split when set: smoke tests)."""
     from . import Reader
 
     groups = [g for g in load_groups(data) if g.split in SPLITS]
     if limit:
         groups = [g for s in SPLITS for g in [g for g in groups if g.split == s][:limit]]
-    reader = Reader(folder, calibrated=False)
-    cases = build_cases(groups, reader.logits)
+    return build_cases(groups, Reader(folder, calibrated=False).logits)
+
+
+def calibrate(
+    folder: Path, data: Path, limit: int = 0, cases: list[Case] | None = None
+) -> dict[str, Any]:
+    """Calibrate the reader in `folder` on `cases` (default: `heldout_cases`) and write
+    the result into its reader.json."""
+    from . import Reader
+
+    cases = heldout_cases(folder, data, limit) if cases is None else cases
     by_split = {s: [c for c in cases if c.group.split == s] for s in SPLITS}
     grid = {
         (n, w): sum(accuracy(by_split[s], n, w) for s in SPLITS) / len(SPLITS)
@@ -264,11 +279,27 @@ def calibrate(folder: Path, data: Path, limit: int = 0) -> dict[str, Any]:
     joins = {m: joined_hit(cases, shortlist, weight, m) for m in JOIN_MARGINS}
     # The widest margin that keeps answers to about two sentences on average.
     margin = max((m for m, (_, n) in joins.items() if n <= 2.0), default=0.0)
-    cal = {"shortlist": shortlist, "cheap_weight": weight, "join_margin": margin}
+    cal = {
+        "shortlist": shortlist,
+        "cheap_weight": weight,
+        "join_margin": margin,
+        "max_false_abstain": MAX_FALSE_ABSTAIN,
+    }
     cal.update(fit_abstention(cases, shortlist, weight))
     result = report(cases, cal)
     result["grid"] = {f"{n}/{w}": round(v, 4) for (n, w), v in grid.items()}
     result["joins"] = {str(m): [round(h, 4), round(n, 3)] for m, (h, n) in joins.items()}
+    if (folder / FP32).exists():  # what int8 costs: the same cases read in full precision
+        full = Reader(folder, calibrated=False, model_file=FP32)
+        top = max(SHORTLISTS)
+        exact = [replace(c, logits=full.logits(c.group.question, c.texts[:top])) for c in cases]
+        result["int8_vs_fp32"] = {
+            s: [
+                round(accuracy(by_split[s], shortlist, weight), 4),
+                round(accuracy([c for c in exact if c.group.split == s], shortlist, weight), 4),
+            ]
+            for s in SPLITS
+        }
     meta_path = folder / "reader.json"
     meta = json.loads(meta_path.read_text())
     meta["calibration"] = {
