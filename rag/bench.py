@@ -582,6 +582,10 @@ def _env(settings: Settings) -> dict[str, str]:
         {
             "RAG_MODEL": settings.model,
             "RAG_ANN_THRESHOLD": str(settings.ann_threshold),
+            # How answers are chosen is measured as set (RAG_ANSWER_READER=cosine ...).
+            "RAG_ANSWER_READER": settings.answer_reader,
+            "RAG_READER_MODEL": settings.reader_model,
+            "RAG_READER_THRESHOLD": str(settings.reader_threshold),
             "RAG_PROGRESS": "0",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
