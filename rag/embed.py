@@ -234,29 +234,15 @@ class OnnxEncoder:
             return fp32
         int8 = folder / "model_qint8_per_channel.onnx"
         if not int8.exists():
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            tmp = int8.with_suffix(f".{os.getpid()}.tmp.onnx")  # processes may race here
-            # Per-channel scales on the matrix products only: the embedding table and the
-            # per-tensor default drift to cosine ~0.95, this keeps ~0.99 at the same speed.
-            quantize_dynamic(
-                str(fp32),
-                str(tmp),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                op_types_to_quantize=["MatMul"],
-            )
-            os.replace(tmp, int8)
+            quantize_int8(fp32, int8)
         return int8
 
     def _export(self, target: Path) -> None:
-        import warnings
-
         import torch
 
         model = self.base._load()[0].auto_model.eval()
 
-        class Wrapped(torch.nn.Module):
+        class Hidden(torch.nn.Module):
             def __init__(self) -> None:
                 super().__init__()
                 self.model = model
@@ -268,24 +254,7 @@ class OnnxEncoder:
                     token_type_ids=token_type_ids,
                 ).last_hidden_state
 
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp.onnx")  # processes may race here
-        # The tracer warns about Python-level branches in the model; they do not depend on
-        # the input's shape for this model (the exported vectors match torch's to 1e-6).
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                Wrapped(),
-                example,
-                str(tmp),
-                input_names=names,
-                output_names=["last_hidden_state"],
-                dynamic_axes={n: {0: "batch", 1: "pieces"} for n in [*names, "last_hidden_state"]},
-                opset_version=17,
-                dynamo=False,
-            )
-        os.replace(tmp, target)
+        export_onnx(Hidden(), target, "last_hidden_state", {0: "batch", 1: "pieces"})
 
     def _load(self):
         with self._lock:
@@ -353,6 +322,49 @@ def _vectors(session: Any, encodings: list) -> np.ndarray:
     m = mask[..., None].astype(np.float32)
     pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
     return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def export_onnx(module: Any, target: Path, output: str, output_axes: dict[int, str]) -> None:
+    """Export a torch module taking BERT's three inputs (batch x pieces) to `target`."""
+    import warnings
+
+    import torch
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
+    tmp = target.with_suffix(f".{os.getpid()}.tmp.onnx")  # processes may race here
+    # The tracer warns about Python-level branches in the model; they do not depend on
+    # the input's shape for these models (exported outputs match torch's to 1e-6).
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            example,
+            str(tmp),
+            input_names=names,
+            output_names=[output],
+            dynamic_axes={**{n: {0: "batch", 1: "pieces"} for n in names}, output: output_axes},
+            opset_version=17,
+            dynamo=False,
+        )
+    os.replace(tmp, target)
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """`source`'s MatMul weights as int8 with per-channel scales, into `target`."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_suffix(f".{os.getpid()}.tmp.onnx")  # processes may race here
+    # Per-channel scales on the matrix products only: the embedding table and the
+    # per-tensor default drift to cosine ~0.95, this keeps ~0.99 at the same speed.
+    quantize_dynamic(
+        str(source),
+        str(tmp),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+    )
+    os.replace(tmp, target)
 
 
 def bundled_model_path() -> Path:

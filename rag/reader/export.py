@@ -11,11 +11,10 @@ neither trains nor calibrates.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import warnings
 from pathlib import Path
 
+from ..embed import export_onnx, quantize_int8
 from ..index import file_sha256
 from . import MODEL_FILE as INT8
 
@@ -24,7 +23,6 @@ FP32 = "reader-fp32.onnx"
 
 def export(trained: Path, target: Path) -> Path:
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForSequenceClassification
 
     target.mkdir(parents=True, exist_ok=True)
@@ -41,29 +39,8 @@ def export(trained: Path, target: Path) -> Path:
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).logits[:, 0]
 
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer notes on shape-independent branches
-        torch.onnx.export(
-            Logits(),
-            example,
-            str(target / FP32),
-            input_names=names,
-            output_names=["logit"],
-            dynamic_axes={**{n: {0: "batch", 1: "pieces"} for n in names}, "logit": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,
-        )
-    tmp = target / f"{INT8}.{os.getpid()}.tmp"
-    quantize_dynamic(
-        str(target / FP32),
-        str(tmp),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],
-    )
-    os.replace(tmp, target / INT8)
+    export_onnx(Logits(), target / FP32, "logit", {0: "batch"})
+    quantize_int8(target / FP32, target / INT8)
     shutil.copy(trained / "tokenizer.json", target / "tokenizer.json")
     meta = {
         "format": 1,
