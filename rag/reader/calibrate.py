@@ -126,10 +126,15 @@ def fused_order(case: Case, shortlist: int, weight: float) -> tuple[list[int], l
     return order + list(range(n, len(case.cheap))), [fused[i] for i in order]
 
 
+def first_answers(case: Case, shortlist: int, weight: float) -> int:
+    """1 when the case's first sentence after reordering answers, else 0."""
+    return case.labels[fused_order(case, shortlist, weight)[0][0]]
+
+
 def accuracy(cases: list[Case], shortlist: int, weight: float) -> float:
     """Share of answerable cases whose top sentence answers."""
     answerable = [c for c in cases if c.group.answerable]
-    hits = sum(c.labels[fused_order(c, shortlist, weight)[0][0]] for c in answerable)
+    hits = sum(first_answers(c, shortlist, weight) for c in answerable)
     return hits / max(1, len(answerable))
 
 
@@ -154,7 +159,7 @@ def fit_abstention(cases: list[Case], shortlist: int, weight: float) -> dict[str
         if len(set(y[rest].tolist())) == 2 and (~rest).any():
             part = LogisticRegression(C=1.0).fit(x[rest], y[rest])
             held[~rest] = part.predict_proba(x[~rest])[:, 1]
-    answerable = np.asarray([c.group.answerable for c in cases])
+    answerable = y.astype(bool)
     splits = np.asarray([c.group.split for c in cases])
     # The highest threshold that refuses at most MAX_FALSE_ABSTAIN of the answerable
     # questions of every held-out domain (not just of them all).
@@ -167,7 +172,6 @@ def fit_abstention(cases: list[Case], shortlist: int, weight: float) -> dict[str
         "intercept": round(float(model.intercept_[0]), 6),
         "threshold": round(threshold, 4),
         "heldout_probability": held,
-        "labels": y,
     }
 
 
@@ -192,8 +196,7 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
         un = [i for i in idx if not cases[i].group.answerable]
         refused = [prob[i] < threshold for i in idx]
         answered_right = [
-            prob[i] >= threshold and cases[i].labels[fused_order(cases[i], shortlist, weight)[0][0]]
-            for i in idx
+            prob[i] >= threshold and first_answers(cases[i], shortlist, weight) for i in idx
         ]
         out[split] = {
             "questions": len(idx),
@@ -302,9 +305,7 @@ def calibrate(
         }
     meta_path = folder / "reader.json"
     meta = json.loads(meta_path.read_text())
-    meta["calibration"] = {
-        k: v for k, v in cal.items() if k not in ("heldout_probability", "labels")
-    }
+    meta["calibration"] = {k: v for k, v in cal.items() if k != "heldout_probability"}
     meta["heldout"] = result
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
     return result
