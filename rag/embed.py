@@ -238,23 +238,11 @@ class OnnxEncoder:
         return int8
 
     def _export(self, target: Path) -> None:
-        import torch
-
         model = self.base._load()[0].auto_model.eval()
-
-        class Hidden(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-                return self.model(
-                    input_ids=input_ids,
-                    attention_mask=attention_mask,
-                    token_type_ids=token_type_ids,
-                ).last_hidden_state
-
-        export_onnx(Hidden(), target, "last_hidden_state", {0: "batch", 1: "pieces"})
+        export_onnx(
+            model, lambda out: out.last_hidden_state, target, "last_hidden_state",
+            {0: "batch", 1: "pieces"},
+        )  # fmt: skip
 
     def _load(self):
         with self._lock:
@@ -324,11 +312,28 @@ def _vectors(session: Any, encodings: list) -> np.ndarray:
     return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
-def export_onnx(module: Any, target: Path, output: str, output_axes: dict[int, str]) -> None:
-    """Export a torch module taking BERT's three inputs (batch x pieces) to `target`."""
+def export_onnx(
+    model: Any, pick: Callable[[Any], Any], target: Path, output: str, output_axes: dict[int, str]
+) -> None:
+    """Export a transformers model taking BERT's three inputs (batch x pieces) to `target`,
+    with `pick(model outputs)` as its one output."""
     import warnings
 
     import torch
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return pick(
+                self.model(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                )
+            )
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     example = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
@@ -338,7 +343,7 @@ def export_onnx(module: Any, target: Path, output: str, output_axes: dict[int, s
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module,
+            Wrapped(),
             example,
             str(tmp),
             input_names=names,

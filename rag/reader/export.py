@@ -22,24 +22,13 @@ FP32 = "reader-fp32.onnx"
 
 
 def export(trained: Path, target: Path) -> Path:
-    import torch
     from transformers import AutoModelForSequenceClassification
 
     target.mkdir(parents=True, exist_ok=True)
     model = AutoModelForSequenceClassification.from_pretrained(trained).eval()
     info = json.loads((trained / "train.json").read_text())
 
-    class Logits(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).logits[:, 0]
-
-    export_onnx(Logits(), target / FP32, "logit", {0: "batch"})
+    export_onnx(model, lambda out: out.logits[:, 0], target / FP32, "logit", {0: "batch"})
     quantize_int8(target / FP32, target / INT8)
     shutil.copy(trained / "tokenizer.json", target / "tokenizer.json")
     meta = {
