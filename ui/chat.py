@@ -226,11 +226,23 @@ class Chat:
         self, question: str, turns: list[Json], conv: str, k: float, show_scores: bool, mode: str
     ) -> Iterator[tuple[Any, ...]]:
         """The question box: a follow-up of the conversation's earlier questions."""
-        question = (question or "").strip()
+        history = [t["question"] for t in turns]
+        yield from self._ask((question or "").strip(), history, turns, conv, k, show_scores, mode)
+
+    def _ask(
+        self,
+        question: str,
+        history: list[str],
+        turns: list[Json],
+        conv: str,
+        k: float,
+        show_scores: bool,
+        mode: str,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer to `question`; with no question, change nothing."""
         if not question:
             yield (gr.skip(),) * 9
             return
-        history = [t["question"] for t in turns]
         yield from self._stream(question, history, turns, conv, k, show_scores, mode)
 
     def ask_alone(
@@ -245,11 +257,9 @@ class Chat:
         """ "Ask without the earlier questions": the question of a turn, searched as written."""
         data = evt._data if isinstance(evt._data, dict) else {}
         turn = data.get("turn")
-        if not isinstance(turn, int) or not 0 <= turn < len(turns):
-            yield (gr.skip(),) * 9
-            return
-        question = str(turns[turn]["question"])
-        yield from self._stream(question, [], turns, conv, k, show_scores, mode)
+        known = isinstance(turn, int) and 0 <= turn < len(turns)
+        question = str(turns[turn]["question"]) if known else ""
+        yield from self._ask(question, [], turns, conv, k, show_scores, mode)
 
     def ask_example(
         self,
@@ -263,10 +273,7 @@ class Chat:
         """An example question was clicked: ask it."""
         value = evt.value if isinstance(evt.value, dict) else {}
         question = str(value.get("text") or "").strip()
-        if not question:
-            yield (gr.skip(),) * 9
-            return
-        yield from self._stream(question, [], turns, conv, k, show_scores, mode)
+        yield from self._ask(question, [], turns, conv, k, show_scores, mode)
 
     # --- the sources panel and the article reader ---
 
