@@ -169,7 +169,11 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
     short = scored[: cal.shortlist]
-    logits = reader.logits(question, [s.sentence.text for s in short])
+    logits = reader.logits(
+        question,
+        [s.sentence.text for s in short],
+        [s.before[-1].text if s.before else "" for s in short],
+    )
     for item, score, logit in zip(
         short, fuse(logits, [s.score for s in short], cal.cheap_weight), logits, strict=True
     ):

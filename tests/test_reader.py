@@ -178,6 +178,11 @@ def test_qa_sets_become_labelled_groups_split_by_article(tmp_path: Path) -> None
     founded = next(g for g in squad if g.question.startswith("Who founded Orla"))
     assert founded.labels[:3] == [1, 0, 0] and founded.split == "train"
     assert founded.sentences[0] == "Orla was founded in 1820 by Ada Lind."
+    # Each sentence comes with the one before it in its own paragraph, extras included.
+    assert founded.contexts[:2] == ["", founded.sentences[0]]
+    brim = "Brim was founded in 1820 by Ada Lind. It lies on the Vessel river. Its bridge is old."
+    extras = list(zip(founded.sentences[3:], founded.contexts[3:], strict=True))
+    assert extras and all(f"{c} {s}".strip() in brim for s, c in extras)
     # The other paragraph's sentences that share the question's words join as negatives.
     assert any("Brim" in s for s in founded.sentences[3:]) and not any(founded.labels[3:])
     assert not next(g for g in squad if "rebuilt the bridge of Orla" in g.question).answerable
@@ -206,13 +211,15 @@ def test_a_step_shows_hard_negatives_and_marks_the_answer() -> None:
         "Who founded the city of Orla?",
         ["Orla is a city.", "The city of Orla was founded long ago.", "Rain.", "Ada Lind did."],
         [0, 0, 0, 1],
+        ["", "Orla is a city.", "The city of Orla was founded long ago.", "Rain."],
         "squad",
         "x",
     )
     chosen, target = pick(group, 2, random.Random(0))
-    assert chosen[target] == "Ada Lind did." and len(chosen) == 3
-    assert "The city of Orla was founded long ago." in chosen  # the hardest negative
-    unanswerable = Group("Who?", ["A b c.", "D e f."], [0, 0], "squad", "x")
+    assert chosen[target] == ("Ada Lind did.", "Rain.") and len(chosen) == 3
+    hardest = ("The city of Orla was founded long ago.", "Orla is a city.")
+    assert hardest in chosen  # each with the sentence before it
+    unanswerable = Group("Who?", ["A b c.", "D e f."], [0, 0], ["", "A b c."], "squad", "x")
     assert pick(unanswerable, 3, random.Random(0))[1] == -1
 
 

@@ -3,11 +3,12 @@
 `get_reader(folder)` returns a process-wide `Reader` (loaded lazily, once, thread-safe)
 over a folder holding `reader-int8.onnx`, `tokenizer.json` and `reader.json`; the default
 folder ships inside the package (`rag/reader/model`, trained by `rag train-reader`, see
-its MODEL_CARD.md). `Reader.logits(question, sentences)` reads each (question, sentence)
-pair as a cross-encoder and returns one logit per sentence: above 0 it more likely
-answers than not. `Reader.answers(features)` is the calibrated abstention model: the
-probability that the best sentence found answers the question, from the reader's and the
-cheap scorer's signals (`abstain_features`). Each pair runs alone, on one thread: dynamic
+its MODEL_CARD.md). `Reader.logits(question, sentences, befores)` reads each (question,
+sentence) pair as a cross-encoder, the sentence followed by the end of the one before it
+(`pair_text`), and returns one logit per sentence: above 0 it more likely answers than not.
+`Reader.answers(features)` is the calibrated abstention model: the probability that the
+best sentence found answers the question, from the reader's and the cheap scorer's signals
+(`abstain_features`). Each pair runs alone, on one thread: dynamic
 int8 scales activations over a run, so a pair batched with others would score a little
 differently, and scores must not depend on what else was asked at the same time.
 
@@ -35,6 +36,20 @@ FIX = (
     "RAG_READER_MODEL at a folder made by `rag train-reader`, or set "
     "RAG_ANSWER_READER=cosine to answer without it"
 )
+
+
+# The reader sees the end of the sentence before the one it judges (its last words: an
+# interviewer's question, "Putin told reporters:"), after the sentence and a [SEP], so
+# that truncation drops context before the sentence. 0 in reader.json: a reader trained
+# without context.
+CONTEXT_WORDS = 16
+
+
+def pair_text(sentence: str, before: str, context_words: int = CONTEXT_WORDS) -> str:
+    """The second text of the reader's pair: the sentence, then the last `context_words`
+    words of the sentence before it (none when `before` is empty or `context_words` 0)."""
+    tail = before.split()[-context_words:] if context_words else []
+    return f"{sentence} [SEP] {' '.join(tail)}" if tail else sentence
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,7 @@ class Reader:
         try:
             self.meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
             self.max_length = int(self.meta["max_length"])
+            self.context_words = int(self.meta.get("context_words", 0))
             cal = self.meta["calibration"] if calibrated else None
             self.calibration = cal and Calibration(
                 int(cal["shortlist"]),
@@ -123,15 +139,23 @@ class Reader:
                 self._tokenizer, self._session = tokenizer, session
             return self._session, self._tokenizer
 
-    def logits(self, question: str, sentences: list[str]) -> list[float]:
-        """One logit per sentence: how likely it answers `question` (> 0: more likely than not)."""
+    def logits(
+        self, question: str, sentences: list[str], befores: list[str] | None = None
+    ) -> list[float]:
+        """One logit per sentence: how likely it answers `question` (> 0: more likely than
+        not), each read with the end of the sentence before it in `befores` ("": none)."""
         if not sentences:
             return []
         session, tokenizer = self._load()
         import numpy as np
 
-        def one(sentence: str) -> float:
-            e = tokenizer.encode(question, sentence)
+        texts = [
+            pair_text(s, b, self.context_words)
+            for s, b in zip(sentences, befores or [""] * len(sentences), strict=True)
+        ]
+
+        def one(text: str) -> float:
+            e = tokenizer.encode(question, text)
             feeds = {
                 "input_ids": np.asarray([e.ids], dtype=np.int64),
                 "attention_mask": np.asarray([e.attention_mask], dtype=np.int64),
@@ -139,9 +163,9 @@ class Reader:
             }
             return float(session.run(None, feeds)[0][0])
 
-        if len(sentences) == 1:
-            return [one(sentences[0])]
-        return list(_pool().map(one, sentences))
+        if len(texts) == 1:
+            return [one(texts[0])]
+        return list(_pool().map(one, texts))
 
     def answers(self, features: list[float]) -> float:
         """Probability that the best sentence answers the question (see `abstain_features`)."""
@@ -194,4 +218,5 @@ __all__ = [
     "abstain_features",
     "fuse",
     "get_reader",
+    "pair_text",
 ]

@@ -46,12 +46,13 @@ class Case:
     cheap: list[float]  # cheap scores, best first
     labels: list[int]  # whether each ranked sentence answers
     texts: list[str]
+    befores: list[str]  # the sentence before each ranked one in its paragraph
     best_cosine: float
     logits: list[float]  # for the top max(SHORTLISTS) of the ranking
 
 
 def build_cases(
-    groups: list[Group], logits_of: Callable[[str, list[str]], list[float]]
+    groups: list[Group], logits_of: Callable[[str, list[str], list[str]], list[float]]
 ) -> list[Case]:
     """Rank each group's sentences with the cheap scorer and read the top ones."""
     import numpy as np
@@ -66,12 +67,14 @@ def build_cases(
     vectors = get_encoder(DEFAULT_MODEL).encode(flat)
     cases, at = [], 0
     for g, qv in zip(groups, questions, strict=True):
-        text, sentences, label_at = "", [], {}
+        text, sentences, label_at, before_at = "", [], {}, {}
         q_words = content_words(g.question)
-        for s, y, v in zip(g.sentences, g.labels, vectors[at : at + len(g.sentences)], strict=True):
+        vs = vectors[at : at + len(g.sentences)]
+        rows = zip(g.sentences, g.labels, g.contexts, vs, strict=True)
+        for s, y, before, v in rows:
             start = len(text)
             text += s + " "
-            label_at[start] = y
+            label_at[start], before_at[start] = y, before
             sentences.append(
                 Sentence(
                     start,
@@ -101,15 +104,17 @@ def build_cases(
         labels = [label_at[r.sentence.start] for r in ranked]
         if not ranked or (g.answerable and not any(labels)):
             continue  # the answer is in no quotable sentence: nothing to learn here
-        top = [r.sentence.text for r in ranked[: max(SHORTLISTS)]]
+        befores = [before_at[r.sentence.start] for r in ranked]
+        top = max(SHORTLISTS)
         cases.append(
             Case(
                 g,
                 [r.score for r in ranked],
                 labels,
                 [r.sentence.text for r in ranked],
+                befores,
                 max(s.cosine for s in sentences),
-                logits_of(g.question, top),
+                logits_of(g.question, [r.sentence.text for r in ranked[:top]], befores[:top]),
             )
         )
     return cases
@@ -295,7 +300,10 @@ def calibrate(
     if (folder / FP32).exists():  # what int8 costs: the same cases read in full precision
         full = Reader(folder, calibrated=False, model_file=FP32)
         top = max(SHORTLISTS)
-        exact = [replace(c, logits=full.logits(c.group.question, c.texts[:top])) for c in cases]
+        exact = [
+            replace(c, logits=full.logits(c.group.question, c.texts[:top], c.befores[:top]))
+            for c in cases
+        ]
         result["int8_vs_fp32"] = {
             s: [
                 round(accuracy(by_split[s], shortlist, weight), 4),

@@ -42,6 +42,7 @@ class Group:
     question: str
     sentences: list[str]
     labels: list[int]  # 1: the sentence answers the question
+    contexts: list[str]  # the sentence before each one in its paragraph ("" for a first)
     source: str  # squad, qed, selqa
     article: str
     split: str = "train"  # train, or the held-out set's name
@@ -80,9 +81,11 @@ def load_squad(path: Path) -> list[Group]:
             text = p["context"]
             spans = split_sentences(text)
             sentences = [text[a:b] for a, b in spans]
-            paragraphs.append((text, spans, sentences, [(s, content_words(s)) for s in sentences]))
+            before = previous(sentences)
+            candidates = [Candidate(*c) for c in zip(sentences, before, strict=True)]
+            paragraphs.append((spans, sentences, before, candidates))
         for i, p in enumerate(article["paragraphs"]):
-            text, spans, sentences, _ = paragraphs[i]
+            spans, sentences, before, _ = paragraphs[i]
             others = [s for j, para in enumerate(paragraphs) if j != i for s in para[3]]
             for qa in p["qas"]:
                 starts = {a["answer_start"] for a in qa["answers"]}
@@ -94,8 +97,9 @@ def load_squad(path: Path) -> list[Group]:
                 groups.append(
                     Group(
                         qa["question"],
-                        sentences + extra,
+                        sentences + [c.text for c in extra],
                         labels + [0] * len(extra),
+                        before + [c.before for c in extra],
                         "squad",
                         title,
                         split,
@@ -104,12 +108,27 @@ def load_squad(path: Path) -> list[Group]:
     return groups
 
 
-def most_similar(question: str, sentences: list[tuple[str, set[str]]], n: int) -> list[str]:
-    """The `n` sentences (with their content words) sharing the most content words with
-    the question (ties: first)."""
+@dataclass
+class Candidate:
+    """A sentence of another paragraph, with the one before it there."""
+
+    text: str
+    before: str
+
+    def __post_init__(self) -> None:
+        self.words = content_words(self.text)
+
+
+def previous(sentences: list[str]) -> list[str]:
+    """The sentence before each of a paragraph's sentences ("" before the first)."""
+    return ["", *sentences[:-1]]
+
+
+def most_similar(question: str, candidates: list[Candidate], n: int) -> list[Candidate]:
+    """The `n` candidates sharing the most content words with the question (ties: first)."""
     words = content_words(question)
-    ranked = sorted(sentences, key=lambda s: -len(words & s[1]))
-    return [s for s, w in ranked[:n] if words & w]
+    ranked = sorted(candidates, key=lambda c: -len(words & c.words))
+    return [c for c in ranked[:n] if words & c.words]
 
 
 _DETOKENIZE = [
@@ -148,7 +167,9 @@ def load_qed(path: Path, split: str) -> list[Group]:
             continue  # every QED question has an answer; this one fell outside the sentences
         sentences = [detokenize(text[a:b]) for a, b in bounds]
         question = row["question_text"].strip() + "?"
-        groups.append(Group(question, sentences, labels, "qed", row["title_text"], split))
+        groups.append(
+            Group(question, sentences, labels, previous(sentences), "qed", row["title_text"], split)
+        )
     return groups
 
 
@@ -158,6 +179,14 @@ def load_selqa(path: Path, split: str) -> list[Group]:
     for row in json.loads(path.read_text(encoding="utf-8")):
         labels = [int(i in row["answers"]) for i in range(len(row["candidates"]))]
         groups.append(
-            Group(row["question"], row["candidates"], labels, "selqa", row["article"], split)
+            Group(
+                row["question"],
+                row["candidates"],
+                labels,
+                previous(row["candidates"]),  # a section's sentences, in order
+                "selqa",
+                row["article"],
+                split,
+            )
         )
     return groups

@@ -3,8 +3,8 @@
 Writes, into the target folder: `reader-fp32.onnx` (torch.onnx export: input_ids,
 attention_mask, token_type_ids -> one logit per pair), `reader-int8.onnx` (its MatMul
 weights quantized per channel, as the document encoder does), `tokenizer.json`, and
-`reader.json` (maximum length, the learned no-answer logit, the files' SHA-256). The
-fp32 file is what calibration compares the int8 one with; only int8 is committed. It
+`reader.json` (maximum length, words of context, the learned no-answer logit, the files'
+SHA-256). The fp32 file is what calibration compares the int8 one with; only int8 is committed. It
 neither trains nor calibrates.
 """
 
@@ -35,6 +35,7 @@ def export(trained: Path, target: Path) -> Path:
         "format": 1,
         "base_model": "all-MiniLM-L6-v2",
         "max_length": info["config"]["max_length"],
+        "context_words": info["config"].get("context_words", 0),
         "no_answer_logit": info["no_answer_logit"],
         "train": {k: info[k] for k in ("config", "steps_done", "steps_planned", "train_questions")},
         "sha256": {name: file_sha256(target / name) for name in (INT8, "tokenizer.json")},

@@ -1,14 +1,15 @@
 """Train the answer-sentence reader on this machine's CPU: `rag train-reader` runs this.
 
 all-MiniLM-L6-v2 (the bundled embedding model) becomes a cross-encoder: it reads
-"[CLS] question [SEP] sentence [SEP]" and gives one logit, "this sentence answers the
-question". Each step takes a few questions, each with one answering sentence (when it has
-one) and up to `negatives` others, the hardest first (those sharing most words with the
-question: restatements and SQuAD 2.0's plausible-but-wrong sentences). The loss is a
-softmax over one question's sentences plus a learned no-answer slot (the answering
-sentence, or the slot when none answers), plus each sentence's own binary cross-entropy
-so that a logit means the same across questions. Sequences are padded per batch, not to
-`max_length`. Everything is seeded; the held-out splits of `data.split` are never seen.
+"[CLS] question [SEP] sentence [SEP] end of the sentence before it [SEP]" and gives one
+logit, "this sentence answers the question" (`pair_text`). Each step takes a few questions,
+each with one answering sentence (when it has one) and up to `negatives` others, the
+hardest first (those sharing most words with the question: restatements and SQuAD 2.0's
+plausible-but-wrong sentences). The loss is a softmax over one question's sentences plus a
+learned no-answer slot (the answering sentence, or the slot when none answers), plus each
+sentence's own binary cross-entropy so that a logit means the same across questions.
+Sequences are padded per batch, not to `max_length`. Everything is seeded; the held-out
+splits of `data.split` are never seen.
 
 It writes a Hugging Face folder (`save_pretrained`) and `train.json` (the settings, data
 counts, loss curve); `export.py` turns that into the shipped ONNX files. It does not
@@ -25,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..lexical import content_words
+from . import CONTEXT_WORDS, pair_text
 from .data import Group, load_groups
 
 
@@ -35,7 +37,8 @@ class TrainConfig:
     epochs: float = 2.0
     negatives: int = 3  # sentences that do not answer, per question and step
     questions_per_step: int = 8
-    max_length: int = 80  # word pieces of question + sentence
+    max_length: int = 96  # word pieces of question + sentence + context
+    context_words: int = CONTEXT_WORDS  # words of the sentence before (0: none)
     lr: float = 5e-5
     warmup: float = 0.05  # share of the steps with a rising learning rate
     weight_decay: float = 0.01
@@ -49,13 +52,15 @@ class TrainConfig:
     steps: int = 0  # train exactly this many steps (0: `epochs`, cut at `max_minutes`)
 
 
-def pick(group: Group, negatives: int, rng: random.Random) -> tuple[list[str], int]:
-    """The sentences one step shows for `group`, and the index of the answering one
-    (-1: none answers). Hard negatives (most shared words) first, the rest at random."""
-    positives = [s for s, y in zip(group.sentences, group.labels, strict=True) if y]
-    others = [s for s, y in zip(group.sentences, group.labels, strict=True) if not y]
+def pick(group: Group, negatives: int, rng: random.Random) -> tuple[list[tuple[str, str]], int]:
+    """The (sentence, sentence before) pairs one step shows for `group`, and the index of
+    the answering one (-1: none answers). Hard negatives (most shared words) first, the
+    rest at random."""
+    rows = list(zip(group.sentences, group.contexts, group.labels, strict=True))
+    positives = [(s, c) for s, c, y in rows if y]
+    others = [(s, c) for s, c, y in rows if not y]
     words = content_words(group.question)
-    others.sort(key=lambda s: -len(words & content_words(s)))
+    others.sort(key=lambda s: -len(words & content_words(s[0])))
     hard = (negatives + 1) // 2
     rest = others[hard:]
     chosen = others[:hard] + rng.sample(rest, min(len(rest), negatives - hard))
@@ -150,7 +155,7 @@ def train(config: TrainConfig) -> Path:
             chosen, target = pick(g, config.negatives, rng)
             spans.append((len(sentences), len(sentences) + len(chosen)))
             questions += [g.question] * len(chosen)
-            sentences += chosen
+            sentences += [pair_text(s, c, config.context_words) for s, c in chosen]
             targets.append(target)
         logits = forward(model, tokenizer, questions, sentences, config)
         labels = torch.zeros_like(logits)
