@@ -461,15 +461,14 @@ def test_in_process_model_answers_with_checked_citations(llm_index: Settings) ->
 def test_loaded_models_are_freed_by_the_exit_hook() -> None:
     """The hook registered at the first load frees every model (so interpreter teardown
     does not have to, after llama_cpp's globals are gone); a later call loads anew."""
-    from rag import llm
-    from rag.llm import LlamaCppBackend
+    from rag.llm import LlamaCppBackend, llamacpp
 
-    llm._close_models()
+    llamacpp._close_models()
     backend = LlamaCppBackend(smollm2_path(), 512)
-    assert backend.context_size() == 512 and len(llm._MODELS) == 1
-    llm._close_models()
-    assert llm._MODELS == {}
-    assert backend.context_size() == 512 and len(llm._MODELS) == 1  # reloaded
+    assert backend.context_size() == 512 and len(llamacpp._MODELS) == 1
+    llamacpp._close_models()
+    assert llamacpp._MODELS == {}
+    assert backend.context_size() == 512 and len(llamacpp._MODELS) == 1  # reloaded
 
 
 @pytest.mark.slow
