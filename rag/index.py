@@ -82,6 +82,7 @@ __all__ = [
     "vectors_meta",
     "write_atomic",
 ]
+
 Progress = Callable[[int, int, str], None]
 
 
