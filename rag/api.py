@@ -53,7 +53,7 @@ def loaded(settings: Settings) -> LoadedIndex:
         stale = (
             current is None
             or manifest is None
-            or current.generation != manifest.get("generation")
+            or current.generation != manifest.generation
             or current.settings != settings
         )
         if stale:
@@ -140,12 +140,12 @@ def index(
 
 def documents(settings: Settings) -> list[dict]:
     """The indexed articles: doc_id, source, title, publisher, date, url, added_at, chunks."""
-    return reading(settings, lambda ix: ix.store.list_documents())
+    return reading(settings, lambda ix: ix.list_documents())
 
 
 def document(settings: Settings, doc_id: str) -> dict | None:
     """One article's metadata and its whole cleaned text (citation offsets point into it)."""
-    return reading(settings, lambda ix: ix.store.document_by_doc_id(doc_id))
+    return reading(settings, lambda ix: ix.document_by_doc_id(doc_id))
 
 
 def add_sources(

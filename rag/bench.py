@@ -171,13 +171,13 @@ def scaled_index(
     started = time.perf_counter()
     base_manifest = ix.read_manifest(base.index)
     assert base_manifest is not None
-    gen = base.index / base_manifest["generation"]
+    gen = base.index / base_manifest.generation
     if target.exists():
         shutil.rmtree(target)
     work = target / ".gen-000001.tmp"
     work.mkdir(parents=True)
     shutil.copy2(gen / ix.DB_FILE, work / ix.DB_FILE)
-    base_vectors = ix.load_vectors(gen / ix.VECTORS_FILE, **ix._vectors_meta(base_manifest))
+    base_vectors = ix.load_vectors(gen / ix.VECTORS_FILE, **ix.vectors_meta(base_manifest))
     con = sqlite3.connect(work / ix.DB_FILE)
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
@@ -210,7 +210,7 @@ def scaled_index(
     encoder = ix.document_encoder(base, base_manifest)
     settings = base.with_(index=target)
     shape = ix.fingerprint(settings, encoder)
-    ix._publish(target, work, "gen-000001", shape, counts, vectors.kind, vectors.params)
+    ix.publish(target, work, "gen-000001", shape, counts, vectors.kind, vectors.params)
     return {
         "size": size,
         "chunks": counts["chunks"],

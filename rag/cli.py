@@ -199,7 +199,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if result.note:
         print(f"note: {result.note}", file=sys.stderr)
     print(result.answer)
-    unsupported = [s["text"] for s in result.sentences or [] if not s["supported"]]
+    unsupported = [s.text for s in result.sentences or [] if not s.supported]
     if unsupported:
         print("\nNot supported by the cited sources (check before trusting):")
         for text in unsupported:

@@ -17,7 +17,7 @@ from typing import Any
 from .answer import answer_question
 from .clean import normalize_for_match
 from .errors import QuestionFileError
-from .index import LoadedIndex
+from .loaded import LoadedIndex
 
 MRR_DEPTH = 10
 
@@ -96,7 +96,7 @@ def evaluate(
         valid = []
         for c in result.citations:
             if c.doc_id not in doc_text:
-                doc = index.store.document_by_doc_id(c.doc_id)
+                doc = index.document_by_doc_id(c.doc_id)
                 doc_text[c.doc_id] = doc["text"] if doc else ""
             valid.append(doc_text[c.doc_id][c.start : c.end] == c.quote)
         record["citations_valid"] = valid

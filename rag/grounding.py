@@ -22,13 +22,13 @@ calls no model except the sentence encoder.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .clean import is_prose
 from .lexical import content_words
 from .sentences import split_sentences
-from .types import Citation, Passage
+from .types import CheckedSentence, Citation, Passage
 
 if TYPE_CHECKING:
     from .embed import Encoder
@@ -53,26 +53,6 @@ class Given:
     @property
     def text(self) -> str:
         return " ".join(s.text for s in self.sentences)
-
-
-@dataclass
-class CheckedSentence:
-    text: str  # the claim, markers removed
-    supported: bool
-    passages: list[int]  # valid passage numbers it cited
-    citations: list[int] = field(default_factory=list)  # Citation.n of its quotes
-    cosine: float = 0.0
-    overlap: float = 0.0
-    numbers_ok: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "supported": self.supported,
-            "citations": self.citations,
-            "cosine": round(self.cosine, 3),
-            "overlap": round(self.overlap, 3),
-        }
 
 
 @dataclass

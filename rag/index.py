@@ -1,54 +1,88 @@
-"""Building, updating and opening the index folder.
+"""Building and updating the index folder from the sources: `build_index(settings)`.
 
-Layout: `INDEX/manifest.json` names the current generation folder `INDEX/gen-NNNNNN/`,
-which holds `rag.sqlite` (documents, chunks, sentences, FTS5) and `vectors.faiss`.
-An update never touches the published generation: it copies it to a temporary folder,
-applies the changes there, fsyncs, renames the folder into place, and only then swaps
-the manifest (temp file + fsync + rename). A run killed at any moment leaves either the
-old or the new generation current, never a mix. Files are compared by (size, mtime)
-first and by SHA-256 only when those differ, so an unchanged corpus costs one `stat` per
-file. `open_index` checks the manifest against the settings, the checksums and the row
-counts before anything is served.
+Layout: `INDEX/manifest.json` (rag/manifest.py) names the current generation folder
+`INDEX/gen-NNNNNN/`, which holds `rag.sqlite` (documents, chunks, sentences, FTS5) and
+`vectors.faiss`. An update never touches the published generation: it copies it to a
+temporary folder, applies the changes there, and publishes the result
+(rag/generations.py: fsync, rename, then the manifest swap), so a run killed at any
+moment leaves either the old or the new generation current, never a mix. Files are
+compared by (size, mtime) first and by SHA-256 only when those differ, so an unchanged
+corpus costs one `stat` per file. Opening an index for reading is rag/loaded.py; the
+names of those modules are re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
 import shutil
 import sqlite3
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from .embed import Encoder, get_encoder, get_query_encoder
-from .errors import (
-    IndexCorruptError,
-    IndexMismatchError,
-    IndexMissingError,
-    RagError,
-    SourceError,
-)
+from .embed import Encoder
+from .errors import IndexCorruptError, IndexMismatchError, RagError, SourceError
 from .extract import NO_TEXT_AFTER_CLEANING, article_text
+from .generations import (
+    drop_unpublished,
+    lock,
+    next_generation,
+    prune,
+    publish,
+    remove_leftovers,
+    work_folder,
+    write_atomic,
+)
+from .loaded import LoadedIndex, open_index
+from .manifest import (
+    COUNTED,
+    DB_FILE,
+    FORMAT_VERSION,
+    MANIFEST,
+    PIPELINE_VERSION,
+    VECTORS_FILE,
+    Manifest,
+    Shape,
+    check_compatible,
+    document_encoder,
+    file_sha256,
+    fingerprint,
+    read_manifest,
+    vectors_meta,
+)
 from .readers import check_sources_folder, list_sources, read_source
 from .sentences import split_sentences
 from .settings import Settings
 from .store import FileRecord, Store
 from .vectors import FlatVectors, Vectors, fit, load_vectors
 
-FORMAT_VERSION = 1
-# Bump when cleaning, splitting or chunking change what an index holds.
-PIPELINE_VERSION = 1
-MANIFEST = "manifest.json"
-DB_FILE = "rag.sqlite"
-VECTORS_FILE = "vectors.faiss"
+__all__ = [
+    "DB_FILE",
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "PIPELINE_VERSION",
+    "VECTORS_FILE",
+    "IndexReport",
+    "LoadedIndex",
+    "Manifest",
+    "Progress",
+    "Shape",
+    "build_index",
+    "check_compatible",
+    "document_encoder",
+    "file_sha256",
+    "fingerprint",
+    "load_vectors",
+    "open_index",
+    "publish",
+    "read_manifest",
+    "vectors_meta",
+    "write_atomic",
+]
+
 Progress = Callable[[int, int, str], None]
 
 
@@ -77,61 +111,6 @@ class IndexReport:
         return line
 
 
-def fingerprint(settings: Settings, encoder: Encoder) -> dict[str, Any]:
-    """Everything that shaped the index; its hash names the index in the manifest."""
-    shape = {
-        "format": FORMAT_VERSION,
-        "pipeline": PIPELINE_VERSION,
-        "model": encoder.name,
-        "dim": encoder.dim,
-        **{k: v for k, v in settings.index_fingerprint().items() if k != "model"},
-    }
-    shape["id"] = hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
-    return shape
-
-
-def document_encoder(settings: Settings, manifest: dict[str, Any] | None) -> Encoder:
-    """The encoder for an index's documents: `settings.embed_backend`'s, except that under
-    "auto" an index whose documents are in full precision (built with `onnx` or `torch`,
-    or by a version before int8 documents) is read and updated that way. Its vectors are
-    the model's own and the question encoder is the same either way, so there is nothing
-    to rebuild; `rag index --rebuild` switches it to the current default."""
-    encoder = get_encoder(settings.model, settings.embed_backend)
-    if settings.embed_backend == "auto" and manifest is not None:
-        full = get_query_encoder(settings.model, "auto")
-        if full is not encoder and manifest.get("shape", {}).get("model") == full.name:
-            return full
-    return encoder
-
-
-def read_manifest(index_dir: Path) -> dict[str, Any] | None:
-    path = index_dir / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise IndexCorruptError(
-            f"{path} is unreadable ({e}). Rebuild it with: rag index --rebuild"
-        ) from e
-
-
-def check_compatible(manifest: dict[str, Any], wanted: dict[str, Any], index_dir: Path) -> None:
-    """Refuse an index built with another model, dimension, format or chunking."""
-    built = manifest.get("shape", {})
-    diffs = [
-        f"{key}: index has {built.get(key)!r}, settings want {value!r}"
-        for key, value in wanted.items()
-        if key != "id" and built.get(key) != value
-    ]
-    if diffs:
-        raise IndexMismatchError(
-            f"The index in {index_dir} was built with other settings ("
-            + "; ".join(diffs)
-            + f"). Rebuild it with: rag index --rebuild --index {index_dir}"
-        )
-
-
 def build_index(
     settings: Settings, *, rebuild: bool = False, progress: Progress | None = None
 ) -> IndexReport:
@@ -141,15 +120,15 @@ def build_index(
     check_sources_folder(settings.sources)  # before creating anything for a wrong path
     index_dir.mkdir(parents=True, exist_ok=True)
     report = IndexReport()
-    with _lock(index_dir):
-        _remove_leftovers(index_dir)
+    with lock(index_dir):
+        remove_leftovers(index_dir)
         try:
             manifest = read_manifest(index_dir)
-        except IndexCorruptError:
+        except (IndexCorruptError, IndexMismatchError):  # unreadable, or another format's
             if not rebuild:
                 raise
-            manifest = None  # a rebuild replaces an unreadable manifest
-        previous = index_dir / manifest["generation"] if manifest else None
+            manifest = None  # a rebuild replaces it
+        previous = index_dir / manifest.generation if manifest else None
         if rebuild:
             manifest = None
         encoder = document_encoder(settings, manifest)
@@ -165,18 +144,18 @@ def build_index(
         if manifest and not plan.changed and not removed:
             # Content unchanged (maybe touched): keep this generation; the published
             # database is immutable, so touched files are simply hashed again next time.
-            report.chunks = manifest["counts"]["chunks"]
+            report.chunks = manifest.counts["chunks"]
             report.seconds = time.perf_counter() - started
             return report
-        new_gen = _next_generation(index_dir)
-        work = index_dir / f".{new_gen}.tmp"
+        new_gen = next_generation(index_dir)
+        work = work_folder(index_dir, new_gen)
         work.mkdir()
         try:
             if current is not None:
                 shutil.copy2(current / DB_FILE, work / DB_FILE)
             store = Store(work / DB_FILE, readonly=False)
             vectors = (
-                load_vectors(current / VECTORS_FILE, **_vectors_meta(manifest))
+                load_vectors(current / VECTORS_FILE, **vectors_meta(manifest))
                 if current is not None and manifest is not None
                 else FlatVectors(encoder.dim)
             )
@@ -188,7 +167,7 @@ def build_index(
                 if source in plan.stale_stats:
                     store.put_file(source, size, mtime, sha, "", known[source].error)
             report.chunks = store.count("chunks")
-            counts = {t: store.count(t) for t in ("files", "documents", "chunks", "sentences")}
+            counts = {t: store.count(t) for t in COUNTED}
             store.close()
             if counts["documents"] == 0:
                 raise RagError(
@@ -203,10 +182,10 @@ def build_index(
             # Exact below settings.ann_threshold chunks, IVF-SQ8 from there (rag/vectors.py).
             vectors = fit(vectors, settings.ann_threshold, settings.ann_nprobe or None)
             vectors.save(work / VECTORS_FILE)
-            _publish(index_dir, work, new_gen, shape, counts, vectors.kind, vectors.params)
+            publish(index_dir, work, new_gen, shape, counts, vectors.kind, vectors.params)
         except BaseException as e:
             shutil.rmtree(work, ignore_errors=True)  # the published generation is untouched
-            _drop_unpublished(index_dir, new_gen)
+            drop_unpublished(index_dir, new_gen)
             if isinstance(e, (OSError, sqlite3.Error)):  # e.g. disk full: say so, not a trace
                 raise RagError(
                     f"Could not write the new index in {index_dir} ({e}); the previous index "
@@ -215,9 +194,7 @@ def build_index(
                 ) from e
             raise
         # Keep the generation just replaced: an app may still be reading it. Older go.
-        for old in index_dir.glob("gen-*"):
-            if old.name not in {new_gen, previous.name if previous else ""}:
-                shutil.rmtree(old, ignore_errors=True)
+        prune(index_dir, {new_gen, previous.name if previous else ""})
     report.seconds = time.perf_counter() - started
     return report
 
@@ -227,21 +204,6 @@ class _Plan:
     seen: list[tuple[str, int, int, str]] = field(default_factory=list)  # source, size, mtime, sha
     changed: list[tuple[str, bool]] = field(default_factory=list)  # source, is_new
     stale_stats: set[str] = field(default_factory=set)
-
-
-def _remove_leftovers(index_dir: Path) -> None:
-    """Delete half-built generations that a killed run left behind (we hold the lock)."""
-    for tmp in index_dir.glob(".gen-*.tmp"):
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _drop_unpublished(index_dir: Path, generation: str) -> None:
-    """Delete `generation` if a failed run renamed it into place but never published it."""
-    with contextlib.suppress(Exception):
-        manifest = read_manifest(index_dir)
-        if manifest is None or manifest.get("generation") != generation:
-            shutil.rmtree(index_dir / generation, ignore_errors=True)
-        (index_dir / f".{MANIFEST}.tmp").unlink(missing_ok=True)
 
 
 def _known_files(generation: Path | None) -> dict[str, FileRecord]:
@@ -416,145 +378,3 @@ def _progress_bar(total: int, settings: Settings):
     except ImportError:
         return None
     return tqdm(total=total, desc="embedding", unit="text", file=sys.stderr)
-
-
-def _vectors_meta(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The vector index's kind and parameters as the manifest records them."""
-    meta = manifest.get("vectors") or {}
-    return {"kind": meta.get("kind", "flat"), "params": meta.get("params") or {}}
-
-
-def _next_generation(index_dir: Path) -> str:
-    numbers = [int(p.name.split("-")[1]) for p in index_dir.glob("gen-*") if p.name[4:].isdigit()]
-    return f"gen-{max(numbers, default=0) + 1:06d}"
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _publish(
-    index_dir: Path,
-    work: Path,
-    generation: str,
-    shape: dict[str, Any],
-    counts: dict[str, int],
-    vectors_kind: str,
-    vectors_params: dict[str, Any] | None = None,
-) -> None:
-    files = {}
-    for name in (DB_FILE, VECTORS_FILE):
-        _fsync(work / name)
-        files[name] = {"sha256": file_sha256(work / name), "bytes": (work / name).stat().st_size}
-    _fsync(work)
-    os.replace(work, index_dir / generation)
-    _fsync(index_dir)
-    manifest = {
-        "format": FORMAT_VERSION,
-        "generation": generation,
-        "shape": shape,
-        "vectors": {"kind": vectors_kind, "params": vectors_params or {}},
-        "counts": counts,
-        "files": files,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    write_atomic(index_dir / MANIFEST, json.dumps(manifest, indent=2).encode())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `path` so that readers see the old or the new content, never a part."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync(path.parent)
-
-
-@contextlib.contextmanager
-def _lock(index_dir: Path) -> Iterator[None]:
-    """One writer at a time per index folder (other processes and threads wait)."""
-    import fcntl
-
-    with _THREAD_LOCK, (index_dir / ".lock").open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-_THREAD_LOCK = threading.RLock()
-
-
-class LoadedIndex:
-    """A published generation opened for reading: store, vectors, encoder, manifest."""
-
-    def __init__(self, settings: Settings) -> None:
-        index_dir = settings.index
-        manifest = read_manifest(index_dir)
-        if manifest is None:
-            raise IndexMissingError(
-                f"No index in {index_dir}. Build one with: rag index --sources {settings.sources} "
-                f"--index {index_dir}"
-            )
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"The index in {index_dir} has format {manifest.get('format')}, this version "
-                f"reads format {FORMAT_VERSION}. Rebuild it with: rag index --rebuild"
-            )
-        self.encoder = document_encoder(settings, manifest)
-        check_compatible(manifest, fingerprint(settings, self.encoder), index_dir)
-        # Questions may use a more precise encoder of the same model (see get_query_encoder).
-        self.query_encoder = get_query_encoder(settings.model, settings.embed_backend)
-        generation = index_dir / manifest["generation"]
-        for name, meta in manifest["files"].items():
-            path = generation / name
-            if not path.exists() or file_sha256(path) != meta["sha256"]:
-                raise IndexCorruptError(
-                    f"{path} is missing or does not match its checksum in the manifest. "
-                    "Rebuild the index with: rag index --rebuild"
-                )
-        self.manifest = manifest
-        self.settings = settings
-        self.store = Store(generation / DB_FILE, readonly=True)
-        self.vectors = load_vectors(generation / VECTORS_FILE, **_vectors_meta(manifest))
-        if settings.ann_nprobe and self.vectors.kind != "flat":
-            self.vectors.index.nprobe = settings.ann_nprobe  # type: ignore[attr-defined]
-        chunks = self.store.count("chunks")
-        if self.vectors.ntotal != chunks or chunks != manifest["counts"]["chunks"]:
-            raise IndexCorruptError(
-                f"The index in {index_dir} is inconsistent: {self.vectors.ntotal} vectors, "
-                f"{chunks} chunk rows, manifest says {manifest['counts']['chunks']}. "
-                "Rebuild it with: rag index --rebuild"
-            )
-        if self.vectors.dim != self.encoder.dim:
-            raise IndexMismatchError(
-                f"The index vectors have dimension {self.vectors.dim} but the model "
-                f"{self.encoder.name} gives {self.encoder.dim}. Rebuild with: rag index --rebuild"
-            )
-
-    @property
-    def generation(self) -> str:
-        return str(self.manifest["generation"])
-
-    def close(self) -> None:
-        self.store.close()
-
-
-def open_index(settings: Settings) -> LoadedIndex:
-    return LoadedIndex(settings)

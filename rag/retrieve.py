@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-    from .index import LoadedIndex
+    from .loaded import LoadedIndex
 
 RRF_K = 60
 # Blend weights, chosen by a grid search over both the SQuAD Super Bowl benchmark and the
@@ -60,8 +60,6 @@ class Retrieved:
 def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
     import time
 
-    import numpy as np
-
     started = time.perf_counter()
     settings = index.settings
     qv = index.query_encoder.encode([question])[0]
@@ -75,7 +73,7 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
     cos = dict(dense)
     missing = [i for i in ids if i not in cos]
     if missing:  # lexical-only candidates: score their stored vectors too
-        stored = index.vectors.index.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+        stored = index.vectors.reconstruct(missing)
         cos.update(zip(missing, (stored @ qv).tolist(), strict=True))
     rows = index.store.sentences([(c.first_sentence, c.last_sentence) for c in chunks.values()])
     q_words = content_words(question)
@@ -105,7 +103,7 @@ def retrieve(index: LoadedIndex, question: str, k: int) -> Retrieved:
     passages, by_rank = [], {}
     for rank, chunk_id in enumerate(chosen, 1):
         chunk = chunks[chunk_id]
-        meta = index_doc(index, chunk.doc)
+        meta = index.document(chunk.doc)
         passages.append(
             Passage(
                 rank=rank,
@@ -192,13 +190,3 @@ def _diversify(ranked: list[int], chunks: dict, k: int, per_doc: int) -> list[in
     # Fewer documents than k / per_doc: fill with the best remaining rather than return less.
     chosen += [i for i in ranked if i not in chosen][: k - len(chosen)]
     return chosen
-
-
-def index_doc(index: LoadedIndex, doc: int) -> dict:
-    """Document metadata (without text), cached per loaded index."""
-    cache = index.__dict__.setdefault("_doc_cache", {})
-    if doc not in cache:
-        meta = index.store.document(doc)
-        meta.pop("text")
-        cache[doc] = meta
-    return cache[doc]

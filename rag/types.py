@@ -1,9 +1,11 @@
 """The dataclasses passed between pipeline stages.
 
 read -> `Document` -> clean -> `CleanText` -> chunk -> `Chunk` -> index -> retrieve ->
-`Passage` -> answer -> `Answer` (with `Citation`s). Offsets are always character offsets
-(Python `str` indices) into the document's *cleaned* text unless a name says `raw`.
-Nothing here does work; it only names what flows between modules.
+`Passage` -> answer -> `Answer` (with `Citation`s). In LLM mode a local model's
+`Generation` is checked sentence by sentence (`CheckedSentence`, rag/grounding.py) and the
+run is reported as `LLMRun`. Offsets are always character offsets (Python `str` indices)
+into the document's *cleaned* text unless a name says `raw`. Nothing here does work; it
+only names what flows between modules, and `to_json()` says how an answer is printed.
 """
 
 from __future__ import annotations
@@ -126,6 +128,72 @@ class Citation:
 
 
 @dataclass
+class CheckedSentence:
+    """One sentence of a generated answer, as the checker (rag/grounding.py) judged it."""
+
+    text: str  # the claim, markers removed
+    supported: bool
+    passages: list[int]  # valid passage numbers it cited
+    citations: list[int] = field(default_factory=list)  # Citation.n of its quotes
+    cosine: float = 0.0
+    overlap: float = 0.0
+    numbers_ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "supported": self.supported,
+            "citations": self.citations,
+            "cosine": round(self.cosine, 3),
+            "overlap": round(self.overlap, 3),
+        }
+
+
+@dataclass
+class Generation:
+    """One completion by a local model (rag/llm): its text and how long it took."""
+
+    text: str
+    tokens: int  # completion tokens (streamed pieces when the server gives no usage)
+    seconds: float  # from request to last token
+    first_token_s: float  # prompt processing, roughly
+
+    @property
+    def tokens_per_s(self) -> float:
+        decode = self.seconds - self.first_token_s
+        if self.tokens > 1 and decode > 0:
+            return round((self.tokens - 1) / decode, 1)
+        return round(self.tokens / self.seconds, 1) if self.seconds > 0 else 0.0
+
+
+@dataclass
+class LLMRun:
+    """What the local model did for one answer: `Answer.llm`, whether or not it was kept."""
+
+    model: str  # the backend's name: the GGUF file name, or the server's model
+    generation: Generation
+    prompt_tokens: int  # estimated, in model tokens
+    passages_given: int
+    grounded: float | None = None  # share of sentences supported; None: it abstained
+    removed_markers: int | None = None  # [n] naming no given passage; None: not checked
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "model": self.model,
+            "tokens": self.generation.tokens,
+            "tokens_per_s": self.generation.tokens_per_s,
+            "seconds": round(self.generation.seconds, 2),
+            "prompt_tokens": self.prompt_tokens,
+            "passages_given": self.passages_given,
+            "raw": self.generation.text,
+            "grounded": self.grounded,
+        }
+        if self.removed_markers is not None:
+            data["removed_markers"] = self.removed_markers
+        return data
+
+
+@dataclass
 class Answer:
     """The answer object of CONTRACT.md; `to_json()` is exactly what `rag ask --json` prints."""
 
@@ -138,11 +206,11 @@ class Answer:
     searched: str = ""
     # How the answer was made: "extractive" or "llm" (a local model, sentences checked).
     mode: str = "extractive"
-    # LLM mode: one {"text", "supported", "citations": [n], ...} per answer sentence.
-    sentences: list[dict[str, Any]] | None = None
+    # LLM mode: every sentence of the model's answer, checked against what it cites.
+    sentences: list[CheckedSentence] | None = None
     grounded: float | None = None  # LLM mode: share of sentences supported (0..1)
     note: str = ""  # why the answer is not what was asked for (e.g. the LLM fell back)
-    llm: dict[str, Any] | None = None  # model, tokens, tokens_per_s, ... when one ran
+    llm: LLMRun | None = None  # when a local model ran (even if its answer was not kept)
     # The trained reader's probability (0..1) that the best sentence found answers the
     # question; None when the cosine scorer chose (answer_reader = cosine) or nothing did.
     confidence: float | None = None
@@ -159,9 +227,9 @@ class Answer:
             "mode": self.mode,
         }
         optional = {
-            "sentences": self.sentences,
+            "sentences": None if self.sentences is None else [s.to_json() for s in self.sentences],
             "grounded": self.grounded,
-            "llm": self.llm,
+            "llm": None if self.llm is None else self.llm.to_json(),
             "confidence": self.confidence,
         }
         data.update({key: value for key, value in optional.items() if value is not None})

@@ -283,10 +283,10 @@ def test_index_prints_the_summary_line(real_index: RealIndex) -> None:
     added, updated, removed, unchanged, chunks = map(int, match.groups())
     assert (added, updated, removed, unchanged) == (5, 0, 0, 0)
     m = read_manifest(real_index.index)
-    assert chunks == m["counts"]["chunks"] > 5
+    assert m is not None and chunks == m.counts["chunks"] > 5
     # The default embeds documents with the model's int8 copy (rag.embed.get_query_encoder).
-    assert m["shape"]["model"] == "all-MiniLM-L6-v2+onnx-int8-per-channel"
-    assert m["shape"]["dim"] == 384
+    assert m.shape.model == "all-MiniLM-L6-v2+onnx-int8-per-channel"
+    assert m.shape.dim == 384
 
 
 @pytest.mark.slow

@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 from fakes import FAKE_MODEL, FakeEncoder
 
+from rag import generations
 from rag.errors import RagError
 from rag.index import MANIFEST, build_index, open_index, read_manifest
 from rag.retrieve import retrieve
@@ -62,7 +63,7 @@ def index_state(settings: Settings) -> tuple[frozenset[tuple[str, str]], int]:
 def phase_of(index_dir: Path, before_generation: str | None) -> str:
     """Where a killed run stopped, judged from what it left in the index folder."""
     manifest = read_manifest(index_dir)
-    current = manifest["generation"] if manifest else None
+    current = manifest.generation if manifest else None
     if current != before_generation:
         return "after the manifest swap (cleanup)"
     if (index_dir / f".{MANIFEST}.tmp").exists():
@@ -174,7 +175,7 @@ def test_sigkill_during_updates(tmp_path: Path, fake_encoder: FakeEncoder) -> No
             after = index_state(settings.with_(index=reference))
             assert after != state
             for _ in range(KILLS_PER_OP):
-                before_generation = read_manifest(index)["generation"]  # type: ignore[index]
+                before_generation = read_manifest(index).generation  # type: ignore[union-attr]
                 # Half the attempts anywhere in the run, half in its last 40 % (publishing).
                 low, high = (0.0, 1.1) if attempts % 2 else (0.6, 1.0)
                 delay = rng.uniform(low, high) * done["seconds"]
@@ -241,7 +242,7 @@ def _fail_second_replace(monkeypatch: pytest.MonkeyPatch) -> None:
             _enospc()
         real(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(INDEX.os, "replace", replace)
+    monkeypatch.setattr(generations.os, "replace", replace)
 
 
 INDEX = sys.modules["rag.index"]  # `rag.index` the attribute is the api function
@@ -249,8 +250,8 @@ WRITE_POINTS = {
     "copy of the SQLite file": lambda mp: mp.setattr(INDEX.shutil, "copy2", _enospc),
     "SQLite write": lambda mp: mp.setattr(INDEX.Store, "add_chunk", _enospc),
     "FAISS save": lambda mp: mp.setattr(INDEX.FlatVectors, "save", _enospc),
-    "fsync": lambda mp: mp.setattr(INDEX, "_fsync", _enospc),
-    "manifest write": lambda mp: mp.setattr(INDEX, "write_atomic", _enospc),
+    "fsync": lambda mp: mp.setattr(generations, "_fsync", _enospc),
+    "manifest write": lambda mp: mp.setattr(generations, "write_atomic", _enospc),
     "manifest rename": _fail_second_replace,
 }
 
@@ -276,7 +277,7 @@ def test_disk_full_keeps_the_previous_index(
     assert (index / MANIFEST).read_bytes() == before_manifest
     assert index_state(fake_settings) == before
     names = sorted(p.name for p in index.iterdir() if p.name != ".lock")
-    assert names == [read_manifest(index)["generation"], MANIFEST]  # type: ignore[index]
+    assert names == [read_manifest(index).generation, MANIFEST]  # type: ignore[union-attr]
     assert build_index(fake_settings).added == 1  # and the next run works
 
 
@@ -343,8 +344,8 @@ def test_every_file_and_folder_is_fsynced_and_the_manifest_is_last(
         events.append(("rename", f"{name_of(src)} -> {name_of(dst)}"))
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(INDEX.os, "fsync", fsync)
-    monkeypatch.setattr(INDEX.os, "replace", replace)
+    monkeypatch.setattr(generations.os, "fsync", fsync)
+    monkeypatch.setattr(generations.os, "replace", replace)
     build_index(fake_settings)
     monkeypatch.undo()
     assert events == [

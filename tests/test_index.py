@@ -29,6 +29,7 @@ from rag.index import (
     FORMAT_VERSION,
     MANIFEST,
     VECTORS_FILE,
+    Manifest,
     build_index,
     open_index,
     read_manifest,
@@ -44,7 +45,7 @@ SEED_A = "000_bc0cf055e4f1d4cb.txt"
 SEED_B = "001_f40b61988599ebfd.txt"
 
 
-def manifest(settings: Settings) -> dict:
+def manifest(settings: Settings) -> Manifest:
     data = read_manifest(settings.index)
     assert data is not None
     return data
@@ -76,7 +77,7 @@ def check_index(settings: Settings, encoder: FakeEncoder) -> dict:
         missing = store.con.execute("SELECT COUNT(*) FROM sentences WHERE vector IS NULL")
         assert missing.fetchone()[0] == 0
         counts = {t: store.count(t) for t in ("files", "documents", "chunks", "sentences")}
-        assert counts == manifest(settings)["counts"]
+        assert counts == manifest(settings).counts
         doc_ids = {d["doc_id"] for d in store.list_documents()}
         return {**counts, "doc_ids": doc_ids}
     finally:
@@ -147,7 +148,7 @@ def test_sidecar_metadata_is_stored(fake_settings: Settings) -> None:
 
 def test_manifest_describes_the_index(fake_settings: Settings, fake_encoder: FakeEncoder) -> None:
     build_index(fake_settings)
-    m = manifest(fake_settings)
+    m = json.loads((fake_settings.index / MANIFEST).read_text())  # the format on disk
     assert m["format"] == FORMAT_VERSION
     assert m["generation"] == "gen-000001"
     shape = m["shape"]
@@ -171,6 +172,26 @@ def test_manifest_describes_the_index(fake_settings: Settings, fake_encoder: Fak
     assert names <= {MANIFEST, ".lock", "gen-000001"}
 
 
+def test_manifest_reads_typed_and_writes_back_the_same_bytes(
+    fake_settings: Settings, fake_encoder: FakeEncoder
+) -> None:
+    build_index(fake_settings)
+    on_disk = (fake_settings.index / MANIFEST).read_bytes()
+    m = manifest(fake_settings)
+    data = json.loads(on_disk)
+    assert m.generation == data["generation"] and m.counts == data["counts"]
+    assert (m.shape.model, m.shape.dim) == (FAKE_MODEL, fake_encoder.dim)
+    assert m.shape.chunking == {
+        k: v for k, v in fake_settings.index_fingerprint().items() if k != "model"
+    }
+    assert m.files[DB_FILE].sha256 == data["files"][DB_FILE]["sha256"]
+    assert m.vectors_kind == "flat" and m.built_at == data["built_at"]
+    assert m.encode() == on_disk  # byte for byte what every version wrote
+    # A manifest of an older version without the "vectors" entry still reads (as flat).
+    del data["vectors"]
+    assert Manifest.from_json(data).vectors_kind == "flat"
+
+
 # --- incremental updates --------------------------------------------------------------------
 
 
@@ -182,7 +203,7 @@ def test_rerun_without_changes_is_a_no_op(
     fake_encoder.calls.clear()
     report = build_index(fake_settings)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
-    assert report.chunks == before["counts"]["chunks"]
+    assert report.chunks == before.counts["chunks"]
     assert manifest(fake_settings) == before  # same generation, not even rewritten
     assert generations(fake_settings) == ["gen-000001"]
     assert fake_encoder.calls == []
@@ -199,7 +220,7 @@ def test_touch_without_change_is_unchanged(
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     report = build_index(fake_settings)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
-    assert manifest(fake_settings)["generation"] == before["generation"]
+    assert manifest(fake_settings).generation == before.generation
     assert fake_encoder.calls == []
     # Touched and then another file really changes: still only that file is re-embedded.
     (fake_settings.sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -352,7 +373,7 @@ def test_rebuild_builds_everything_again(
     fake_encoder.calls.clear()
     report = build_index(fake_settings, rebuild=True)
     assert (report.added, report.unchanged) == (5, 0)
-    assert manifest(fake_settings)["generation"] != "gen-000001"
+    assert manifest(fake_settings).generation != "gen-000001"
     again = check_index(fake_settings, fake_encoder)
     assert {k: v for k, v in again.items()} == first
     assert len(fake_encoder.texts_encoded) == first["chunks"] + first["sentences"]
@@ -363,7 +384,7 @@ def test_rebuild_keeps_only_the_replaced_generation(fake_settings: Settings) -> 
     build_index(fake_settings, rebuild=True)
     build_index(fake_settings, rebuild=True)
     assert generations(fake_settings) == ["gen-000002", "gen-000003"]
-    assert manifest(fake_settings)["generation"] == "gen-000003"
+    assert manifest(fake_settings).generation == "gen-000003"
 
 
 def test_other_chunk_settings_are_refused(fake_settings: Settings) -> None:
@@ -408,6 +429,11 @@ def test_other_format_is_refused(fake_settings: Settings) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(IndexMismatchError, match="rag index --rebuild"):
         open_index(fake_settings)
+    # One whose layout this version cannot even parse is refused for its format too.
+    path.write_text(json.dumps({"format": FORMAT_VERSION + 1, "generations": []}))
+    with pytest.raises(IndexMismatchError, match=f"has format {FORMAT_VERSION + 1}"):
+        open_index(fake_settings)
+    assert build_index(fake_settings, rebuild=True).added == 5  # the advertised way out
 
 
 # --- missing and corrupt indexes ------------------------------------------------------------
@@ -425,7 +451,7 @@ def test_missing_index(fake_settings: Settings) -> None:
 @pytest.mark.parametrize("name", [VECTORS_FILE, DB_FILE])
 def test_corrupt_index_file(fake_settings: Settings, name: str) -> None:
     build_index(fake_settings)
-    path = fake_settings.index / manifest(fake_settings)["generation"] / name
+    path = fake_settings.index / manifest(fake_settings).generation / name
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -435,7 +461,7 @@ def test_corrupt_index_file(fake_settings: Settings, name: str) -> None:
 
 def test_truncated_and_missing_index_files(fake_settings: Settings) -> None:
     build_index(fake_settings)
-    generation = fake_settings.index / manifest(fake_settings)["generation"]
+    generation = fake_settings.index / manifest(fake_settings).generation
     (generation / VECTORS_FILE).write_bytes(b"")
     with pytest.raises(IndexCorruptError):
         open_index(fake_settings)
@@ -458,7 +484,7 @@ def test_corrupt_index_is_repaired_by_rebuild(
     fake_settings: Settings, fake_encoder: FakeEncoder
 ) -> None:
     build_index(fake_settings)
-    path = fake_settings.index / manifest(fake_settings)["generation"] / VECTORS_FILE
+    path = fake_settings.index / manifest(fake_settings).generation / VECTORS_FILE
     path.write_bytes(b"garbage")
     build_index(fake_settings, rebuild=True)
     check_index(fake_settings, fake_encoder)
@@ -500,7 +526,7 @@ def test_rerun_with_bad_files_keeps_the_generation(fake_settings: Settings) -> N
     before = manifest(fake_settings)
     report = build_index(fake_settings)
     assert report.unchanged == 5 and [name for name, _ in report.skipped] == ["empty.txt"]
-    assert manifest(fake_settings)["generation"] == before["generation"]
+    assert manifest(fake_settings).generation == before.generation
 
 
 def test_chrome_only_file_is_skipped(fake_settings: Settings) -> None:
@@ -649,18 +675,18 @@ def test_auto_keeps_an_index_whose_documents_are_in_full_precision(
         env={}, sources=seed_sources, index=tmp_path / "index", embed_backend="onnx"
     ).with_(progress=False)
     build_index(full)
-    model = read_manifest(full.index)["shape"]["model"]
+    model = read_manifest(full.index).shape.model  # type: ignore[union-attr]
     assert model == "all-MiniLM-L6-v2"
     auto = full.with_(embed_backend="auto")
     index = open_index(auto)
     assert index.encoder is index.query_encoder and index.encoder.name == model
     (seed_sources / "quokkas.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     report = build_index(auto)
-    assert report.added == 1 and read_manifest(auto.index)["shape"]["model"] == model
+    assert report.added == 1 and read_manifest(auto.index).shape.model == model  # type: ignore[union-attr]
     with pytest.raises(IndexMismatchError, match="rebuild"):
         open_index(full.with_(embed_backend="onnx-int8"))
     build_index(auto, rebuild=True)
-    int8 = read_manifest(auto.index)["shape"]["model"]
+    int8 = read_manifest(auto.index).shape.model  # type: ignore[union-attr]
     assert int8 == "all-MiniLM-L6-v2+onnx-int8-per-channel"
     assert open_index(auto).encoder.name == int8
     with pytest.raises(IndexMismatchError, match="rebuild"):

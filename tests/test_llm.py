@@ -41,7 +41,7 @@ from rag.llm import (
 )
 from rag.retrieve import Retrieved, Sentence
 from rag.settings import Settings
-from rag.types import Passage
+from rag.types import CheckedSentence, Generation, LLMRun, Passage
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"
@@ -360,6 +360,29 @@ def test_checked_answer_marks_the_unsupported_sentence(
     assert markers == {c["n"] for c in answer["citations"]}
 
 
+def test_the_answer_object_holds_the_checked_sentences_and_the_run_typed(
+    llm_settings: Settings, server: FakeLLMServer
+) -> None:
+    server.reply = lambda body: f"{first_sentence(passages_of(body)[1])} [1]"
+    answer = api.answer(QUESTION, llm_settings)
+    assert answer.sentences and isinstance(answer.sentences[0], CheckedSentence)
+    assert isinstance(answer.llm, LLMRun) and isinstance(answer.llm.generation, Generation)
+    data = answer.to_json()
+    assert data["sentences"] == [s.to_json() for s in answer.sentences]
+    assert data["llm"]["raw"] == answer.llm.generation.text and data["llm"]["model"] == "fake-model"
+    assert list(data["llm"]) == [  # the order the answer object has always printed
+        "model",
+        "tokens",
+        "tokens_per_s",
+        "seconds",
+        "prompt_tokens",
+        "passages_given",
+        "raw",
+        "grounded",
+        "removed_markers",
+    ]
+
+
 def test_nothing_supported_falls_back_to_extractive(
     llm_settings: Settings, server: FakeLLMServer
 ) -> None:
@@ -461,15 +484,14 @@ def test_in_process_model_answers_with_checked_citations(llm_index: Settings) ->
 def test_loaded_models_are_freed_by_the_exit_hook() -> None:
     """The hook registered at the first load frees every model (so interpreter teardown
     does not have to, after llama_cpp's globals are gone); a later call loads anew."""
-    from rag import llm
-    from rag.llm import LlamaCppBackend
+    from rag.llm import LlamaCppBackend, llamacpp
 
-    llm._close_models()
+    llamacpp._close_models()
     backend = LlamaCppBackend(smollm2_path(), 512)
-    assert backend.context_size() == 512 and len(llm._MODELS) == 1
-    llm._close_models()
-    assert llm._MODELS == {}
-    assert backend.context_size() == 512 and len(llm._MODELS) == 1  # reloaded
+    assert backend.context_size() == 512 and len(llamacpp._MODELS) == 1
+    llamacpp._close_models()
+    assert llamacpp._MODELS == {}
+    assert backend.context_size() == 512 and len(llamacpp._MODELS) == 1  # reloaded
 
 
 @pytest.mark.slow

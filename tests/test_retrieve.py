@@ -82,6 +82,18 @@ def test_passage_text_is_the_cleaned_document_slice(seed_index: LoadedIndex) -> 
             assert [(s.start, s.end) for s in result.sentences[p.rank]] == p.sentences
 
 
+def test_the_index_serves_document_metadata_cached_and_without_text(
+    seed_index: LoadedIndex,
+) -> None:
+    listed = seed_index.list_documents()
+    assert listed == seed_index.store.list_documents() and len(listed) == 5
+    full = seed_index.document_by_doc_id(listed[0]["doc_id"])
+    assert full is not None and full["text"]
+    meta = seed_index.document(full["id"])
+    assert meta == {k: v for k, v in full.items() if k != "text"}
+    assert seed_index.document(full["id"]) is meta  # cached: the generation never changes
+
+
 def test_scores_descend_when_the_cap_is_not_relaxed(seed_index: LoadedIndex) -> None:
     result = retrieve(seed_index, QUESTION, 5)
     scores = [p.score for p in result.passages]

@@ -129,14 +129,14 @@ def test_manifest_records_kind_and_index_switches_by_size(fake_settings: Setting
     build_index(fake_settings)
     m = read_manifest(fake_settings.index)
     assert m is not None
-    assert m["vectors"]["kind"] == "flat" and m["vectors"]["params"]["metric"] == "inner_product"
-    chunks = m["counts"]["chunks"]
+    assert m.vectors_kind == "flat" and m.vectors_params["metric"] == "inner_product"
+    chunks = m.counts["chunks"]
 
     ann = fake_settings.with_(ann_threshold=max(1, chunks // 2))
     build_index(ann, rebuild=True)
     m = read_manifest(ann.index)
-    assert m is not None and m["vectors"]["kind"] == "ivf_sq8"
-    assert {"nlist", "nprobe", "quantizer"} <= set(m["vectors"]["params"])
+    assert m is not None and m.vectors_kind == "ivf_sq8"
+    assert {"nlist", "nprobe", "quantizer"} <= set(m.vectors_params)
     idx = open_index(ann)
     assert idx.vectors.kind == "ivf_sq8" and idx.vectors.ntotal == chunks
     idx.close()
