@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
+from ..manifest import file_sha256
 
 BUNDLED = Path(__file__).parent / "model"
 MODEL_FILE = "reader-int8.onnx"
@@ -102,8 +103,6 @@ class Reader:
         self._lock = threading.Lock()
 
     def _load(self) -> tuple[Any, Any]:
-        from ..index import file_sha256  # not at import: rag.index imports the answerer
-
         with self._lock:
             if self._session is None:
                 for name, expected in self.meta.get("sha256", {}).items():

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from ..embed import export_onnx, quantize_int8
-from ..index import file_sha256
+from ..manifest import file_sha256
 from . import MODEL_FILE as INT8
 
 FP32 = "reader-fp32.onnx"
