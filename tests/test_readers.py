@@ -631,6 +631,19 @@ def test_pdf_time_and_memory_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             read_source(path, tmp_path)
 
 
+def test_pdf_child_is_a_script_that_imports_nothing_from_rag() -> None:
+    """The child runs by path in a fresh interpreter, so it starts fast whatever
+    `rag/__init__` pulls in; imported (by a linter or a test) it runs nothing."""
+    text = pdf_reader.CHILD.read_text(encoding="utf-8")
+    imported = {
+        line.split()[1].split(".")[0]
+        for line in text.splitlines()
+        if line.lstrip().startswith(("import ", "from "))
+    }
+    assert "pypdf" in imported and "resource" in imported and "rag" not in imported
+    assert text.rstrip().endswith('if __name__ == "__main__":\n    main()')
+
+
 # --------------------------------------------------------------------------------------------
 # JSONL
 

@@ -3,7 +3,7 @@
 `rag.readers.pdf` runs this file by path in a fresh interpreter:
 `python -P _pdf_child.py PATH MEMORY_LIMIT MAX_CHARS OUT_OF_MEMORY_EXIT`. It imports
 nothing from `rag`, so it starts fast whatever `rag/__init__` pulls in, and `-P` keeps this
-folder off `sys.path` (its `html.py` would shadow the standard library's). The
+folder off `sys.path` (its `html.py` must not shadow the standard library's). The
 address-space limit is set before pypdf is imported; running out of memory exits with
 OUT_OF_MEMORY_EXIT. Stdout is one JSON object: `{"pages": [text, ...], "meta": {...},
 "warnings": [...]}`, or `{"error": "encrypted" | "corrupt" | "too much text", "detail": ...}`.
