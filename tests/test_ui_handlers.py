@@ -49,10 +49,11 @@ def shown(update: Any) -> Any:
     return update.get("value") if isinstance(update, dict) else update
 
 
-def test_every_wired_handler_accepts_what_the_browser_sends(app: WebApp) -> None:
-    config = app.demo.get_config_file()
-    assert len(config["dependencies"]) == 25  # every event of the three tabs and the API
-    assert any(d.get("api_name") == "ask" for d in config["dependencies"])
+def test_only_ask_is_public_and_click_handlers_receive_their_event(app: WebApp) -> None:
+    deps = app.demo.get_config_file()["dependencies"]
+    assert [d["api_name"] for d in deps if d["api_visibility"] == "public"] == ["ask"]
+    with_event = {d["api_name"] for d in deps if d["collects_event_data"]}
+    assert with_event == {"ask_alone", "ask_example", "open_cite", "select_turn", "read"}
 
 
 def test_asking_streams_the_answer_then_shows_and_saves_it(app: WebApp) -> None:
