@@ -17,9 +17,12 @@ from hostile.corpus import pdf, text_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag import readers, webpage
+from rag import webpage
 from rag.errors import SourceError
 from rag.readers import SIDECAR_SUFFIX, SUPPORTED, list_sources, read_source
+from rag.readers import pdf as pdf_reader
+from rag.readers import source as source_reader
+from rag.readers.metadata import iso_date
 from rag.types import Document
 
 # --------------------------------------------------------------------------------------------
@@ -124,7 +127,7 @@ def test_list_sources_unreadable_file(tmp_path: Path, monkeypatch: pytest.Monkey
     write(tmp_path, "locked.txt", "x")
     real_access = os.access
     monkeypatch.setattr(
-        readers.os, "access", lambda p, mode: Path(p).name != "locked.txt" and real_access(p, mode)
+        os, "access", lambda p, mode: Path(p).name != "locked.txt" and real_access(p, mode)
     )
     files, problems = list_sources(tmp_path)
     assert [p.name for p in files] == ["ok.txt"]
@@ -199,7 +202,7 @@ def test_shell_metacharacters_in_name(tmp_path: Path) -> None:
 
 
 def test_file_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(source_reader, "MAX_FILE_BYTES", 100)
     assert reason(tmp_path, "big.txt", "x" * 101) == "file too large (101 bytes > 100 bytes limit)"
     assert reason(tmp_path, "big.pdf", make_pdf(["x" * 200])).startswith("file too large")
     doc, _ = read_one(tmp_path, "fits.txt", "x" * 100)
@@ -618,14 +621,27 @@ def test_pdf_encrypted(tmp_path: Path) -> None:
 
 def test_pdf_time_and_memory_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "slow.pdf", make_pdf(["x"]))
-    monkeypatch.setattr(readers, "PDF_TIMEOUT_S", 0.001)
+    monkeypatch.setattr(pdf_reader, "PDF_TIMEOUT_S", 0.001)
     with pytest.raises(SourceError, match="PDF took too long to parse"):
         read_source(path, tmp_path)
-    monkeypatch.setattr(readers, "PDF_TIMEOUT_S", 60)
+    monkeypatch.setattr(pdf_reader, "PDF_TIMEOUT_S", 60)
     if sys.platform.startswith("linux"):
-        monkeypatch.setattr(readers, "PDF_MAX_MEMORY", 1)  # no new allocation can succeed
+        monkeypatch.setattr(pdf_reader, "PDF_MAX_MEMORY", 1)  # no new allocation can succeed
         with pytest.raises(SourceError, match="memory"):
             read_source(path, tmp_path)
+
+
+def test_pdf_child_is_a_script_that_imports_nothing_from_rag() -> None:
+    """The child runs by path in a fresh interpreter, so it starts fast whatever
+    `rag/__init__` pulls in; imported (by a linter or a test) it runs nothing."""
+    text = pdf_reader.CHILD.read_text(encoding="utf-8")
+    imported = {
+        line.split()[1].split(".")[0]
+        for line in text.splitlines()
+        if line.lstrip().startswith(("import ", "from "))
+    }
+    assert "pypdf" in imported and "resource" in imported and "rag" not in imported
+    assert text.rstrip().endswith('if __name__ == "__main__":\n    main()')
 
 
 # --------------------------------------------------------------------------------------------
@@ -722,10 +738,10 @@ def test_jsonl_round_trip(tmp_path: Path, texts: list[str]) -> None:
     ],
 )
 def test_iso_date(value: object, expected: str) -> None:
-    assert readers._iso_date(value) == expected
+    assert iso_date(value) == expected
 
 
 @examples(200)
 @given(st.text())
 def test_iso_date_never_raises(text: str) -> None:
-    assert isinstance(readers._iso_date(text), str)
+    assert isinstance(iso_date(text), str)

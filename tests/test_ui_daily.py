@@ -24,8 +24,8 @@ from test_ui_browser import (  # noqa: F401
 )
 
 from rag.api import NOTHING_NEW
-from ui.blocks import EXAMPLES, K_HELP
 from ui.render import ASK_ALONE, BACK_TO_SOURCES
+from ui.tabs import EXAMPLES, K_HELP
 
 pytestmark = [
     pytest.mark.slow,

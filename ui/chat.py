@@ -1,21 +1,22 @@
 """The Chat tab's event handlers: ask, open a citation, reopen and delete conversations.
 
-`Chat(settings, modes)` holds the handlers as methods; `ui.blocks` wires them to the
-components. A conversation is a list of CONTRACT answer objects; the chat bubbles, the
-sources panel and the Markdown exports are all drawn from it. Every finished answer is
-saved with `rag.conversations` (beside the index, or RAG_CONVERSATIONS), so a reload or
-a restart reopens the latest conversation and lists the earlier ones. Retrieval,
-follow-up rewriting and answer selection all live in `rag`.
+`Chat(settings, modes, tab, prefs)` holds the handlers as methods and `wire()` connects
+them to the components of `ui.tabs.ChatTab` (and reads `SettingsTab`'s k, mode and match
+scores). Each handler returns the components it changes, as `{component: value}`; the
+others keep their value. A conversation is a list of CONTRACT answer objects; the chat
+bubbles, the sources panel and the Markdown exports are all drawn from it. Every finished
+answer is saved with `rag.conversations` (beside the index, or RAG_CONVERSATIONS), so a
+reload or a restart reopens the latest conversation and lists the earlier ones.
+
+Left out: retrieval, follow-up rewriting and answer selection (all in `rag`, reached
+through `rag.api`), and the layout (`ui.tabs`).
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 # ui/__init__.py (run before this module) has switched Gradio's analytics off already.
@@ -27,9 +28,10 @@ from rag.errors import RagError
 from rag.settings import MAX_K, Settings
 
 from . import export, render
+from .tabs import ChatTab, SettingsTab, Updates
+from .types import Json
 
 log = logging.getLogger(__name__)
-Json = dict[str, Any]
 
 STREAM_STEPS = 16  # the answer appears in this many pieces ...
 STREAM_DELAY = 0.03  # ... this many seconds apart
@@ -41,48 +43,90 @@ CONVERSATION_DELETED = "Conversation deleted."
 ASK_FAILED = "Something went wrong while answering; the server log has the details."
 NO_SUCH_CONVERSATION = "That conversation is no longer saved."
 
-_EXPORTS: list[Path] = []  # the one temporary folder for Markdown exports, made on first use
-
-
-def _write_export(text: str, name: str) -> str:
-    """Write an export under its own random folder (Gradio then copies it to its cache)."""
-    if not _EXPORTS:
-        _EXPORTS.append(Path(tempfile.mkdtemp(prefix="rag-export-")))
-    folder = _EXPORTS[0] / uuid.uuid4().hex
-    folder.mkdir()
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
-
 
 def messages(turns: list[Json]) -> list[Json]:
     """The chat history (messages format) drawn from the conversation's answer objects."""
     out: list[Json] = []
     for i, turn in enumerate(turns):
         out.append({"role": "user", "content": render.user_bubble(turn["question"])})
-        out.append({"role": "assistant", "content": render.answer_bubble(turn, i)})
+        out.append(_reply(render.answer_bubble(turn, i)))
     return out
 
 
-def exports(turns: list[Json], turn: int) -> tuple[Any, Any]:
-    """The two download buttons: the whole conversation and answer `turn`."""
-    if not turns or not 0 <= turn < len(turns):
-        off = gr.update(value=None, interactive=False)
-        return off, off
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    conv = _write_export(export.conversation_markdown(turns), f"conversation-{stamp}.md")
-    one = export.single_answer_markdown(turns[turn])
-    one_path = _write_export(one, f"answer-{turn + 1}-{stamp}.md")
-    return gr.update(value=conv, interactive=True), gr.update(value=one_path, interactive=True)
+def _reply(html: str) -> Json:
+    return {"role": "assistant", "content": html}
+
+
+def download(path: str | None) -> Any:
+    """An export button offering the file at `path`, or switched off without one."""
+    return gr.update(value=path, interactive=path is not None)
+
+
+def _clicked(evt: gr.EventData) -> Json:
+    """The data a "cite" or "standalone" event carries (see `ui.assets.CITE_JS`)."""
+    return evt._data if isinstance(evt._data, dict) else {}
 
 
 class Chat:
-    """Handlers of the Chat tab, bound to one app's settings and conversation store."""
+    """Handlers of the Chat tab, bound to one app's settings, conversation store and tab."""
 
-    def __init__(self, settings: Settings, modes: list[str]) -> None:
+    def __init__(
+        self, settings: Settings, modes: list[str], tab: ChatTab, prefs: SettingsTab
+    ) -> None:
         self.settings = settings
         self.modes = modes
+        self.tab = tab
+        self.prefs = prefs
         self.store = ConversationStore(conversations_folder(settings))
+
+    def wire(self, demo: gr.Blocks) -> None:
+        """Connect the handlers to the tab's events (and the page load of `demo`)."""
+        t, p = self.tab, self.prefs
+        private: dict[str, Any] = {"api_visibility": "private"}
+        asking: dict[str, Any] = {"show_progress": "hidden", "concurrency_limit": 4, **private}
+        quiet: dict[str, Any] = {"show_progress": "hidden", **private}
+        ask_in = [t.turns, t.conv, p.k, p.show_scores, p.mode]
+        ask_out = [
+            t.chatbot,
+            t.question,
+            t.turns,
+            t.selected,
+            t.sources,
+            t.export_all,
+            t.export_one,
+            t.conv,
+            t.history,
+        ]
+        for submit in (t.question.submit, t.ask_btn.click):
+            submit(self.ask, [t.question, *ask_in], ask_out, **asking)
+        t.sources.standalone(self.ask_alone, ask_in, ask_out, **asking)
+        t.chatbot.example_select(self.ask_example, ask_in, ask_out, **asking)
+        shown = t.conversation_outputs()
+        demo.load(self.start, None, [*shown, p.k, p.mode, p.show_scores], **private)
+        t.new_btn.click(self.new, None, shown, **private)
+        t.history.input(self.reopen, [t.history, p.show_scores], shown, **private)
+        t.clear_btn.click(self.ask_delete, t.turns, [t.clear_confirm, t.clear_text], **private)
+        t.clear_no.click(self.cancel_delete, None, t.clear_confirm, **private)
+        t.clear_yes.click(
+            self.delete, [t.conv, p.show_scores], [*shown, t.clear_confirm], **private
+        )
+        for setting in (p.k, p.mode, p.show_scores):
+            setting.input(self.save_preferences, [p.k, p.mode, p.show_scores], None, **private)
+        t.sources.cite(
+            self.open_cite,
+            [t.turns, p.show_scores],
+            [t.sources, t.article, t.selected, t.export_one],
+            **quiet,
+        )
+        t.chatbot.select(
+            self.select_turn,
+            [t.turns, p.show_scores],
+            [t.sources, t.selected, t.export_one],
+            **quiet,
+        )
+        p.show_scores.change(
+            self.redraw_sources, [t.turns, t.selected, p.show_scores], t.sources, **quiet
+        )
 
     # --- the list of conversations ---
 
@@ -99,68 +143,74 @@ class Chat:
         ids = {value for _, value in choices}
         return gr.update(choices=choices, value=current if current in ids else None)
 
-    def _show(self, conv: str, turns: list[Json], show_scores: bool) -> tuple[Any, ...]:
-        """(chatbot, turns, conv, selected, sources, article, export_all, export_one,
-        history) for conversation `conv` with its last answer's sources shown."""
-        last = len(turns) - 1
+    def _show(self, conv: str, turns: list[Json], show_scores: bool) -> Updates:
+        """Conversation `conv` in the chat, with its last answer's sources shown (the
+        components of `ChatTab.conversation_outputs`)."""
+        t, last = self.tab, len(turns) - 1
         panel = (
             render.sources_panel(turns[last], last, show_scores=show_scores)
             if turns
             else render.SOURCES_PLACEHOLDER
         )
-        return (
-            messages(turns),
-            turns,
-            conv,
-            last,
-            panel,
-            render.ARTICLE_PLACEHOLDER,
-            *exports(turns, last),
-            self.history(conv),
-        )
+        return {
+            t.chatbot: messages(turns),
+            t.turns: turns,
+            t.conv: conv,
+            t.selected: last,
+            t.sources: panel,
+            t.article: render.ARTICLE_PLACEHOLDER,
+            t.export_all: download(export.conversation_file(turns)),
+            t.export_one: download(export.answer_file(turns, last)),
+            t.history: self.history(conv),
+        }
 
-    def start(self) -> tuple[Any, ...]:
+    def start(self) -> Updates:
         """Page load: reopen the latest conversation and the saved settings."""
         prefs = self.store.preferences()
         show_scores = bool(prefs.get("show_scores", False))
         latest = next(iter(self.store.list()), None)
         turns = self.store.load(latest["id"]) if latest else None
         shown = self._show(latest["id"], turns, show_scores) if turns else self.new()
-        k = prefs.get("k")
-        mode = prefs.get("mode")
-        return (
-            *shown,
-            gr.update(value=k) if isinstance(k, int) and 1 <= k <= MAX_K else gr.skip(),
-            gr.update(value=mode) if mode in self.modes else gr.skip(),
-            gr.update(value=show_scores),
-        )
+        shown[self.prefs.show_scores] = gr.update(value=show_scores)
+        k, mode = prefs.get("k"), prefs.get("mode")
+        if isinstance(k, int) and 1 <= k <= MAX_K:
+            shown[self.prefs.k] = gr.update(value=k)
+        if mode in self.modes:
+            shown[self.prefs.mode] = gr.update(value=mode)
+        return shown
 
-    def new(self) -> tuple[Any, ...]:
+    def new(self) -> Updates:
         """A new, empty conversation; the current one stays in the list."""
         return self._show(new_id(), [], False)
 
-    def reopen(self, conv: str | None, show_scores: bool) -> tuple[Any, ...]:
+    def reopen(self, conv: str | None, show_scores: bool) -> Updates:
+        """A conversation was picked from the list: show it (or say it is gone)."""
         turns = self.store.load(conv or "")
         if turns is None:
-            shown = list(self.new())
-            shown[4] = render.error_bubble(NO_SUCH_CONVERSATION)
-            return tuple(shown)
+            return {**self.new(), self.tab.sources: render.error_bubble(NO_SUCH_CONVERSATION)}
         return self._show(str(conv), turns, show_scores)
 
-    def ask_delete(self, turns: list[Json]) -> tuple[Any, Any]:
+    def ask_delete(self, turns: list[Json]) -> Updates:
         """Show the confirmation, saying what goes; nothing is deleted yet."""
+        t = self.tab
         if not turns:
-            return gr.update(visible=False), ""
+            return {t.clear_confirm: gr.update(visible=False), t.clear_text: ""}
         title = render.esc(turns[0].get("question", ""))
         n = f"{len(turns)} question{'s' if len(turns) != 1 else ''}"
-        return gr.update(visible=True), DELETE_QUESTION.format(n=n, title=title)
+        text = DELETE_QUESTION.format(n=n, title=title)
+        return {t.clear_confirm: gr.update(visible=True), t.clear_text: text}
 
-    def delete(self, conv: str, show_scores: bool) -> tuple[Any, ...]:
+    def cancel_delete(self) -> Updates:
+        return {self.tab.clear_confirm: gr.update(visible=False)}
+
+    def delete(self, conv: str, show_scores: bool) -> Updates:
         """Confirmed: delete conversation `conv`, then show a new, empty one."""
         self.store.delete(conv)
-        shown = list(self.new())
-        shown[4] = f'<div class="rag-empty">{CONVERSATION_DELETED}</div>'
-        return (*shown, gr.update(visible=False))
+        return {
+            **self.new(),
+            self.tab.sources: f'<div class="rag-empty">{CONVERSATION_DELETED}</div>',
+            self.tab.clear_confirm: gr.update(visible=False),
+        }
 
     def save_preferences(self, k: float, mode: str, show_scores: bool) -> None:
         self.store.save_preferences(k=int(k), mode=mode, show_scores=bool(show_scores))
@@ -176,16 +226,12 @@ class Chat:
         k: float,
         show_scores: bool,
         mode: str,
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> Iterator[Updates]:
         """Stream one answer into the chat; the final update fills the sources panel,
         saves the conversation and refreshes the list of conversations."""
-        skip = gr.skip()
-        shown = [
-            *messages(turns),
-            {"role": "user", "content": render.user_bubble(question)},
-            {"role": "assistant", "content": render.SEARCHING},
-        ]
-        yield shown, "", *(skip,) * 7
+        t = self.tab
+        asked = [*messages(turns), {"role": "user", "content": render.user_bubble(question)}]
+        yield {t.chatbot: [*asked, _reply(render.SEARCHING)], t.question: ""}
         try:
             if mode not in self.modes:
                 raise RagError(f"Answer mode {mode!r} is not available.")
@@ -196,38 +242,28 @@ class Chat:
             if not isinstance(e, RagError):
                 log.exception("answering %r failed", question)
             message = str(e) if isinstance(e, RagError) else ASK_FAILED
-            shown[-1] = {"role": "assistant", "content": render.error_bubble(message)}
-            yield shown, question, *(skip,) * 7
+            yield {t.chatbot: [*asked, _reply(render.error_bubble(message))], t.question: question}
             return
         turn = len(turns)
         words = answer["answer"].split(" ")
         step = max(1, -(-len(words) // STREAM_STEPS))
         for end in range(step, len(words), step):
             partial = " ".join(words[:end]) + " …"
-            content = render.answer_bubble(answer, turn, partial=partial)
-            shown[-1] = {"role": "assistant", "content": content}
-            yield shown, *(skip,) * 8
+            yield {t.chatbot: [*asked, _reply(render.answer_bubble(answer, turn, partial=partial))]}
             time.sleep(STREAM_DELAY)
         turns = [*turns, answer]
         conv = conv or new_id()
         self.store.save(conv, turns)
-        yield (
-            messages(turns),
-            skip,
-            turns,
-            turn,
-            render.sources_panel(answer, turn, show_scores=show_scores),
-            *exports(turns, turn),
-            conv,
-            self.history(conv),
-        )
-
-    def ask(
-        self, question: str, turns: list[Json], conv: str, k: float, show_scores: bool, mode: str
-    ) -> Iterator[tuple[Any, ...]]:
-        """The question box: a follow-up of the conversation's earlier questions."""
-        history = [t["question"] for t in turns]
-        yield from self._ask((question or "").strip(), history, turns, conv, k, show_scores, mode)
+        yield {
+            t.chatbot: messages(turns),
+            t.turns: turns,
+            t.selected: turn,
+            t.sources: render.sources_panel(answer, turn, show_scores=show_scores),
+            t.export_all: download(export.conversation_file(turns)),
+            t.export_one: download(export.answer_file(turns, turn)),
+            t.conv: conv,
+            t.history: self.history(conv),
+        }
 
     def _ask(
         self,
@@ -238,12 +274,19 @@ class Chat:
         k: float,
         show_scores: bool,
         mode: str,
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> Iterator[Updates]:
         """Stream the answer to `question`; with no question, change nothing."""
         if not question:
-            yield (gr.skip(),) * 9
+            yield gr.skip()
             return
         yield from self._stream(question, history, turns, conv, k, show_scores, mode)
+
+    def ask(
+        self, question: str, turns: list[Json], conv: str, k: float, show_scores: bool, mode: str
+    ) -> Iterator[Updates]:
+        """The question box: a follow-up of the conversation's earlier questions."""
+        history = [t["question"] for t in turns]
+        yield from self._ask((question or "").strip(), history, turns, conv, k, show_scores, mode)
 
     def ask_alone(
         self,
@@ -253,10 +296,9 @@ class Chat:
         show_scores: bool,
         mode: str,
         evt: gr.EventData,
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> Iterator[Updates]:
         """ "Ask without the earlier questions": the question of a turn, searched as written."""
-        data = evt._data if isinstance(evt._data, dict) else {}
-        turn = data.get("turn")
+        turn = _clicked(evt).get("turn")
         known = isinstance(turn, int) and 0 <= turn < len(turns)
         question = str(turns[turn]["question"]) if known else ""
         yield from self._ask(question, [], turns, conv, k, show_scores, mode)
@@ -269,7 +311,7 @@ class Chat:
         show_scores: bool,
         mode: str,
         evt: gr.SelectData,
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> Iterator[Updates]:
         """An example question was clicked: ask it."""
         value = evt.value if isinstance(evt.value, dict) else {}
         question = str(value.get("text") or "").strip()
@@ -277,15 +319,15 @@ class Chat:
 
     # --- the sources panel and the article reader ---
 
-    def open_cite(self, turns: list[Json], show_scores: bool, evt: gr.EventData) -> tuple[Any, ...]:
+    def open_cite(self, turns: list[Json], show_scores: bool, evt: gr.EventData) -> Updates:
         """A [n] marker, source or passage was clicked: show its article, quote marked."""
-        data = evt._data if isinstance(evt._data, dict) else {}
+        data, t = _clicked(evt), self.tab
         try:
             turn, n, kind = int(data.get("turn", -1)), int(data.get("n", -1)), data.get("kind")
         except (TypeError, ValueError):
-            return (gr.skip(),) * 4
+            return gr.skip()
         if not 0 <= turn < len(turns) or kind not in ("c", "p"):
-            return (gr.skip(),) * 4
+            return gr.skip()
         answer = turns[turn]
         if kind == "c":
             item = next((c for c in answer["citations"] if c["n"] == n), None)
@@ -294,29 +336,36 @@ class Chat:
             item = next((p for p in answer["passages"] if p["rank"] == n), None)
             label, quote = f"Passage ({n}) — the retrieved passage is highlighted", ""
         if item is None:
-            return (gr.skip(),) * 4
+            return gr.skip()
         try:
             doc = rag.document(self.settings, item["doc_id"])
         except RagError as e:
-            return gr.skip(), render.error_bubble(str(e)), gr.skip(), gr.skip()
+            return {t.article: render.error_bubble(str(e))}
         article = render.article_view(
             doc, item["start"], item["end"], label=label, quote=item["quote"] if quote else ""
         )
-        panel = render.sources_panel(answer, turn, show_scores=show_scores)
-        return panel, article, turn, exports(turns, turn)[1]
+        return {
+            t.sources: render.sources_panel(answer, turn, show_scores=show_scores),
+            t.article: article,
+            t.selected: turn,
+            t.export_one: download(export.answer_file(turns, turn)),
+        }
 
-    def select_turn(
-        self, turns: list[Json], show_scores: bool, evt: gr.SelectData
-    ) -> tuple[Any, ...]:
+    def select_turn(self, turns: list[Json], show_scores: bool, evt: gr.SelectData) -> Updates:
         """A chat message was clicked: show the sources of that answer."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         turn = (index if isinstance(index, int) else -1) // 2
         if not 0 <= turn < len(turns):
-            return (gr.skip(),) * 3
-        panel = render.sources_panel(turns[turn], turn, show_scores=show_scores)
-        return panel, turn, exports(turns, turn)[1]
+            return gr.skip()
+        t = self.tab
+        return {
+            t.sources: render.sources_panel(turns[turn], turn, show_scores=show_scores),
+            t.selected: turn,
+            t.export_one: download(export.answer_file(turns, turn)),
+        }
 
-    def redraw_sources(self, turns: list[Json], turn: int, show_scores: bool) -> Any:
+    def redraw_sources(self, turns: list[Json], turn: int, show_scores: bool) -> Updates:
+        """The match-scores setting changed: redraw the sources shown."""
         if not 0 <= turn < len(turns):
             return gr.skip()
-        return render.sources_panel(turns[turn], turn, show_scores=show_scores)
+        return {self.tab.sources: render.sources_panel(turns[turn], turn, show_scores=show_scores)}

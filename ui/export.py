@@ -6,19 +6,23 @@ the answer with its [n] markers as written, the note, then one entry per cited a
 in the file's cleaned text the quote sits; a "not found" answer lists the same closest
 passages the chat offers. Source text is escaped only where Markdown would turn it into
 markup (links, images, HTML, code, emphasis, block marks at line starts), so "[1]" stays
-"[1]" and a hostile `[x](javascript:...)` stays text. No Gradio here.
+"[1]" and a hostile `[x](javascript:...)` stays text. `conversation_file` and `answer_file`
+write an export to a file of its own under one temporary folder, for a download button.
+No Gradio here.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
 
 from .render import NOT_FOUND_HEADING, UNSUPPORTED_LABEL, by_article, closest, safe_url
-
-Json = dict[str, Any]
+from .types import Json
 
 _INLINE = re.compile(r"([\\`*<>])")
 _LINK = re.compile(r"(!?)\[([^\]\n]*)\](?=[(\[:])")  # [text](...), [text][ref], [ref]: url
@@ -130,3 +134,33 @@ def single_answer_markdown(answer: Json, *, now: float | None = None) -> str:
     """One answer as a document of its own, with the export date."""
     text = answer_markdown(answer, heading="#")
     return text.replace("\n", f"\n\nExported {_stamp(now)}.\n", 1)
+
+
+_EXPORTS: list[Path] = []  # the one temporary folder for Markdown exports, made on first use
+
+
+def _write(text: str, name: str) -> str:
+    """Write an export under its own random folder (Gradio then copies it to its cache)."""
+    if not _EXPORTS:
+        _EXPORTS.append(Path(tempfile.mkdtemp(prefix="rag-export-")))
+    folder = _EXPORTS[0] / uuid.uuid4().hex
+    folder.mkdir()
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def conversation_file(answers: list[Json]) -> str | None:
+    """A fresh Markdown file of the whole conversation; None when nothing was asked."""
+    if not answers:
+        return None
+    name = f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    return _write(conversation_markdown(answers), name)
+
+
+def answer_file(answers: list[Json], turn: int) -> str | None:
+    """A fresh Markdown file of answer `turn`; None when there is no such answer."""
+    if not 0 <= turn < len(answers):
+        return None
+    name = f"answer-{turn + 1}-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    return _write(single_answer_markdown(answers[turn]), name)

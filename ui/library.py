@@ -1,9 +1,13 @@
 """The Library tab's event handlers: list, upload, remove (after asking), re-index, read.
 
-`Library(settings)` holds the handlers as methods; `ui.blocks` wires them. Removing asks
-first and says exactly what goes: the file, and every article it holds (a .jsonl file
-holds many, and goes whole). A removed file is moved to the trash folder
+`Library(settings, tab, article, tabs)` holds the handlers as methods and `wire()` connects
+them to the components of `ui.tabs.LibraryTab` (a clicked title opens in the Chat tab's
+`article`). Each handler returns the components it changes, as `{component: value}`.
+Removing asks first and says exactly what goes: the file, and every article it holds (a
+.jsonl file holds many, and goes whole). A removed file is moved to the trash folder
 (`rag.api.trash_folder`), never unlinked. An upload that cannot be indexed is not kept.
+
+Left out: indexing and the trash themselves (`rag.api`), and the layout (`ui.tabs`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from rag.settings import Settings
 from rag.trash import KEEP_DAYS
 
 from . import render
-
-Json = dict[str, Any]
+from .tabs import LibraryTab, Updates
+from .types import Json
 
 CHOOSE_FIRST = "Choose an article to remove first."
 REMOVE_ONE = (
@@ -59,48 +63,105 @@ def same_file(source: str, name: str) -> bool:
 
 
 class Library:
-    """Handlers of the Library tab, bound to one app's settings."""
+    """Handlers of the Library tab, bound to one app's settings and tab."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, tab: LibraryTab, article: gr.HTML, tabs: gr.Tabs
+    ) -> None:
         self.settings = settings
+        self.tab = tab
+        self.article = article  # the Chat tab's reader, where a clicked title opens
+        self.tabs = tabs
 
-    def listing(self, query: str) -> tuple[str, Any]:
+    def wire(self, demo: gr.Blocks) -> None:
+        """Connect the handlers to the tab's events (and the page load of `demo`)."""
+        t = self.tab
+        private: dict[str, Any] = {"api_visibility": "private"}
+        indexing: dict[str, Any] = {"concurrency_id": "index", "concurrency_limit": 1, **private}
+        listing = [t.table, t.to_remove]
+        demo.load(self.listing, t.search, listing, **private)
+        t.search.change(self.listing, t.search, listing, show_progress="hidden", **private)
+        t.table.read(self.read, None, [self.article, self.tabs], **private)
+        t.files.upload(
+            self.upload,
+            [t.files, t.search],
+            [t.upload_report, *listing, t.files],
+            show_progress_on=[t.upload_report],
+            **indexing,
+        )
+        t.remove_btn.click(
+            self.ask_remove,
+            t.to_remove,
+            [t.maintenance, t.remove_confirm, t.remove_text, t.pending],
+            **private,
+        )
+        t.remove_no.click(self.cancel_remove, None, [t.remove_confirm, t.pending], **private)
+        t.remove_yes.click(
+            self.remove,
+            [t.pending, t.search],
+            [t.maintenance, *listing, t.remove_confirm, t.pending],
+            show_progress_on=[t.maintenance],
+            **indexing,
+        )
+        t.reindex_btn.click(
+            self.reindex,
+            t.search,
+            [t.maintenance, *listing],
+            show_progress_on=[t.maintenance],
+            **indexing,
+        )
+
+    def listing(self, query: str) -> Updates:
         """The table and the "remove" choices (one per article: title — file)."""
+        t = self.tab
         try:
             docs = rag.documents(self.settings)
         except RagError as e:
-            return render.error_bubble(str(e)), gr.update(choices=[], value=None)
+            return {
+                t.table: render.error_bubble(str(e)),
+                t.to_remove: gr.update(choices=[], value=None),
+            }
         choices = sorted(
             (f"{d['title'] or d['doc_id']} — {d['source']}", d["doc_id"]) for d in docs
         )
-        return render.library_table(docs, query or ""), gr.update(choices=choices, value=None)
+        return {
+            t.table: render.library_table(docs, query or ""),
+            t.to_remove: gr.update(choices=choices, value=None),
+        }
 
     def upload(
         self,
         files: list[str] | None,
         query: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
+    ) -> Updates:
         """Copy the uploaded files into the sources folder and index them; report per file."""
+        t = self.tab
         paths = [Path(f) for f in files or []]
         if not paths:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip()
         names = [p.name for p in paths]
         try:
             report = rag.add_sources(self.settings, paths, progress=progress_callback(progress))
         except RagError as e:
             rows = [(name, False, str(e)) for name in names]
-            return render.file_report(rows, "Nothing was added."), *self.listing(query), None
-        rows = []
-        for name in names:
-            reasons = [r for s, r in report.skipped if same_file(s, name)]
-            rows.append((name, not reasons, "; ".join(reasons) or "indexed; ask about it now"))
-        rows += [
-            (s, False, f"skipped: {r}")
-            for s, r in report.skipped
-            if not any(same_file(s, n) for n in names)
-        ]
-        return render.file_report(rows, str(report)), *self.listing(query), None
+            summary = "Nothing was added."
+        else:
+            rows = []
+            for name in names:
+                reasons = [r for s, r in report.skipped if same_file(s, name)]
+                rows.append((name, not reasons, "; ".join(reasons) or "indexed; ask about it now"))
+            rows += [
+                (s, False, f"skipped: {r}")
+                for s, r in report.skipped
+                if not any(same_file(s, n) for n in names)
+            ]
+            summary = str(report)
+        return {
+            t.upload_report: render.file_report(rows, summary),
+            **self.listing(query),
+            t.files: None,
+        }
 
     def _file_of(self, doc_id: str | None) -> tuple[Json, list[Json]] | None:
         """The chosen article and every article of its file."""
@@ -110,11 +171,17 @@ class Library:
             return None
         return doc, [d for d in docs if d["source"] == doc["source"]]
 
-    def ask_remove(self, doc_id: str | None) -> tuple[Any, ...]:
+    def ask_remove(self, doc_id: str | None) -> Updates:
         """Say exactly what removing the chosen article takes away; delete nothing yet."""
+        t = self.tab
         found = self._file_of(doc_id) if doc_id else None
         if found is None:
-            return render.file_report([], CHOOSE_FIRST), gr.update(visible=False), "", None
+            return {
+                t.maintenance: render.file_report([], CHOOSE_FIRST),
+                t.remove_confirm: gr.update(visible=False),
+                t.remove_text: "",
+                t.pending: None,
+            }
         doc, same = found
         text = (REMOVE_MANY if len(same) > 1 else REMOVE_ONE).format(
             title=render.esc(doc["title"] or doc["doc_id"]),
@@ -123,33 +190,42 @@ class Library:
             trash=render.esc(rag.trash_folder(self.settings)),
             days=KEEP_DAYS,
         )
-        pending = {"source": doc["source"], "count": len(same)}
-        return "", gr.update(visible=True), text, pending
+        return {
+            t.maintenance: "",
+            t.remove_confirm: gr.update(visible=True),
+            t.remove_text: text,
+            t.pending: {"source": doc["source"], "count": len(same)},
+        }
 
     def remove(
         self,
         pending: Json | None,
         query: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
+    ) -> Updates:
         """Confirmed: move the file to the trash, if it still holds what was shown."""
-        hide = gr.update(visible=False)
         if not pending:
-            return render.file_report([], CHOOSE_FIRST), *self.listing(query), hide, None
+            report = render.file_report([], CHOOSE_FIRST)
+        else:
+            report = render.file_report([self._remove(pending, progress)])
+        t = self.tab
+        return {
+            t.maintenance: report,
+            **self.listing(query),
+            t.remove_confirm: gr.update(visible=False),
+            t.pending: None,
+        }
+
+    def _remove(self, pending: Json, progress: gr.Progress) -> tuple[str, bool, str]:
+        """Remove the pending file; (file, removed, what happened) for the report."""
         source, count = str(pending["source"]), int(pending["count"])
         try:
             now = sum(d["source"] == source for d in rag.documents(self.settings))
             if now != count:
-                message = CHANGED.format(file=source, count=now)
-                return (
-                    render.file_report([(source, False, message)]),
-                    *self.listing(query),
-                    hide,
-                    None,
-                )
+                return source, False, CHANGED.format(file=source, count=now)
             rag.remove_source(self.settings, source, progress=progress_callback(progress))
         except RagError as e:
-            return render.file_report([(source, False, str(e))]), *self.listing(query), hide, None
+            return source, False, str(e)
         message = REMOVED.format(
             file=source,
             count=count,
@@ -157,28 +233,33 @@ class Library:
             trash=rag.trash_folder(self.settings),
             days=KEEP_DAYS,
         )
-        return render.file_report([(source, True, message)]), *self.listing(query), hide, None
+        return source, True, message
 
-    def cancel_remove(self) -> tuple[Any, Any]:
-        return gr.update(visible=False), None
+    def cancel_remove(self) -> Updates:
+        return {self.tab.remove_confirm: gr.update(visible=False), self.tab.pending: None}
 
     def reindex(
         self,
         query: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
+    ) -> Updates:
+        """Index the sources folder again; say what was skipped."""
         try:
             report = rag.index(self.settings, progress=progress_callback(progress))
         except RagError as e:
-            return render.file_report([], str(e)), *self.listing(query)
-        rows = [(s, False, f"skipped: {r}") for s, r in report.skipped]
-        return render.file_report(rows, str(report)), *self.listing(query)
+            shown = render.file_report([], str(e))
+        else:
+            rows = [(s, False, f"skipped: {r}") for s, r in report.skipped]
+            shown = render.file_report(rows, str(report))
+        return {self.tab.maintenance: shown, **self.listing(query)}
 
-    def read(self, evt: gr.EventData) -> tuple[Any, Any]:
+    def read(self, evt: gr.EventData) -> Updates:
         """A library title was clicked: open the article in the Chat tab's reader."""
         data = evt._data if isinstance(evt._data, dict) else {}
         try:
             doc = rag.document(self.settings, str(data.get("doc", "")))
         except RagError as e:
-            return render.error_bubble(str(e)), gr.Tabs(selected="chat")
-        return render.article_view(doc, 0, 0, label=FROM_LIBRARY), gr.Tabs(selected="chat")
+            shown = render.error_bubble(str(e))
+        else:
+            shown = render.article_view(doc, 0, 0, label=FROM_LIBRARY)
+        return {self.article: shown, self.tabs: gr.Tabs(selected="chat")}
