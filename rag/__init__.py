@@ -6,7 +6,6 @@
 Importing `rag` is cheap: torch, faiss and the model load on first use.
 """
 
-from .answer import NOT_IN_SOURCES
 from .api import answer, check_question, index
 from .errors import (
     IndexCorruptError,
@@ -19,7 +18,8 @@ from .errors import (
     SettingsError,
     SourceError,
 )
-from .index import IndexReport
+from .extractive import NOT_IN_SOURCES
+from .indexing import IndexReport
 from .settings import Settings
 from .types import Answer, Chunk, Citation, CleanText, Document, Passage
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from .answer import answer_question
 from .errors import QuestionError
-from .index import IndexReport, LoadedIndex, Progress, build_index, open_index, read_manifest
+from .extractive import answer_question
+from .indexing import IndexReport, LoadedIndex, Progress, build_index, open_index, read_manifest
 from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
 from .types import Answer
 

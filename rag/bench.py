@@ -161,11 +161,9 @@ def scaled_index(
     With `sources`, every document of the scaled index is also written there as a .txt
     file and recorded in its files table, so that `rag index` on it is a no-op re-index.
     """
-    import importlib
-
     import numpy as np
 
-    ix = importlib.import_module(".index", __package__)
+    from . import indexing as ix
     from .vectors import FlatVectors, fit
 
     started = time.perf_counter()
@@ -343,8 +341,8 @@ def recall_at_10(exact: Any, ann: Any, query_vectors: Any) -> float:
 
 def serve_probe(settings: Settings, questions: list[str], repeat: int = 1) -> dict[str, Any]:
     """Open the index, answer every question (after one warm-up), report latency and RSS."""
-    from .answer import answer_question
-    from .index import open_index
+    from .extractive import answer_question
+    from .indexing import open_index
 
     t0 = time.perf_counter()
     index = open_index(settings)
@@ -389,7 +387,7 @@ def _pct(values: list[float], pct: float) -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from .embed import get_encoder, get_query_encoder
-    from .index import build_index
+    from .indexing import build_index
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="rag-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -519,7 +517,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def noop_reindex(settings: Settings, in_process: bool) -> dict[str, Any]:
     """Seconds of `rag index` on an unchanged corpus: in-process and as a CLI process."""
-    from .index import build_index
+    from .indexing import build_index
 
     t = time.perf_counter()
     report = build_index(settings)

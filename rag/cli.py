@@ -168,7 +168,7 @@ def _llm_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _ensure_index(settings: Settings) -> None:
     """Build the index on first use, so `rag ask` works on a fresh checkout."""
-    from .index import read_manifest
+    from .indexing import read_manifest
 
     if read_manifest(settings.index) is None:
         print(
@@ -205,7 +205,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         for text in unsupported:
             print(f"  ✗ {text}")
     if result.abstained:
-        from .answer import ABSTAIN_NOTE
+        from .extractive import ABSTAIN_NOTE
 
         print(f"\n{ABSTAIN_NOTE}")
         for p in result.passages:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .answer import answer_question
 from .clean import normalize_for_match
 from .errors import QuestionFileError
+from .extractive import answer_question
 from .loaded import LoadedIndex
 
 MRR_DEPTH = 10

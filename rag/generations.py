@@ -7,7 +7,7 @@ fsynced, the folder is renamed into place, and only then is the manifest swapped
 moment leaves the old or the new generation current, never a mix; what it leaves
 behind (a temp folder, a renamed but unpublished generation, the manifest temp file) is
 removed by the next writer, which holds `lock(index_dir)`. What goes into a generation
-is rag/index.py's business, what the manifest says rag/manifest.py's.
+is rag/indexing.py's business, what the manifest says rag/manifest.py's.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Before anything is served, the manifest is checked against this version's format
 the settings (model, dimension, chunking), every data file against its checksum, and
 FAISS' vector count against the chunk rows and the manifest; each refusal says how to
 fix it. A `LoadedIndex` keeps its generation open even after a newer one is published
-(rag/api.py reopens). It builds and writes nothing (rag/index.py does).
+(rag/api.py reopens). It builds and writes nothing (rag/indexing.py does).
 """
 
 from __future__ import annotations

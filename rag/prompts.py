@@ -9,7 +9,7 @@ templates; `neutralize` keeps a passage from closing the block early.
 
 from __future__ import annotations
 
-from .answer import NOT_IN_SOURCES
+from .extractive import NOT_IN_SOURCES
 
 # The untrusted block's fences. Any look-alike inside a passage is defanged by `neutralize`.
 UNTRUSTED_OPEN = "<<<UNTRUSTED PASSAGES>>>"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.answer import (
+from rag.extractive import (
     DATES_DIFFER_NOTE,
     NOT_IN_SOURCES,
     claimant_words,

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from rag import api
-from rag.index import LoadedIndex, build_index
+from rag.indexing import LoadedIndex, build_index
 from rag.settings import Settings
 
 

@@ -13,7 +13,7 @@ from fakes import FAKE_MODEL, FakeEncoder
 
 from rag import Settings
 from rag.bench import Perturber, main, scaled_index, synthesize
-from rag.index import build_index, open_index
+from rag.indexing import build_index, open_index
 
 
 def test_bench_help(tmp_path: Path) -> None:

@@ -20,10 +20,10 @@ from test_readers import NEWS_PAGE
 
 import rag
 from rag import api
-from rag.answer import ABSTAIN_NOTE
 from rag.clean import clean
 from rag.cli import main
-from rag.index import MANIFEST, VECTORS_FILE, read_manifest
+from rag.extractive import ABSTAIN_NOTE
+from rag.indexing import MANIFEST, VECTORS_FILE, read_manifest
 from rag.readers import read_source
 
 COURT_QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"

@@ -32,9 +32,9 @@ from pathlib import Path
 import pytest
 from fakes import FAKE_MODEL, FakeEncoder
 
-from rag import generations
+from rag import generations, indexing
 from rag.errors import RagError
-from rag.index import MANIFEST, build_index, open_index, read_manifest
+from rag.indexing import MANIFEST, build_index, open_index, read_manifest
 from rag.retrieve import retrieve
 from rag.settings import Settings
 
@@ -245,11 +245,10 @@ def _fail_second_replace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(generations.os, "replace", replace)
 
 
-INDEX = sys.modules["rag.index"]  # `rag.index` the attribute is the api function
 WRITE_POINTS = {
-    "copy of the SQLite file": lambda mp: mp.setattr(INDEX.shutil, "copy2", _enospc),
-    "SQLite write": lambda mp: mp.setattr(INDEX.Store, "add_chunk", _enospc),
-    "FAISS save": lambda mp: mp.setattr(INDEX.FlatVectors, "save", _enospc),
+    "copy of the SQLite file": lambda mp: mp.setattr(indexing.shutil, "copy2", _enospc),
+    "SQLite write": lambda mp: mp.setattr(indexing.Store, "add_chunk", _enospc),
+    "FAISS save": lambda mp: mp.setattr(indexing.FlatVectors, "save", _enospc),
     "fsync": lambda mp: mp.setattr(generations, "_fsync", _enospc),
     "manifest write": lambda mp: mp.setattr(generations, "write_atomic", _enospc),
     "manifest rename": _fail_second_replace,

@@ -10,7 +10,7 @@ import pytest
 from rag import NOT_IN_SOURCES, Settings
 from rag.errors import QuestionFileError, RagError
 from rag.evaluate import MRR_DEPTH, Question, evaluate, format_metrics, load_questions, metrics
-from rag.index import build_index, open_index
+from rag.indexing import build_index, open_index
 
 SEED_QUESTIONS = Path(__file__).resolve().parent / "eval" / "seed_questions.jsonl"
 

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from rag.chunk import chunk_text
 from rag.clean import clean
 from rag.errors import SourceError
-from rag.index import open_index
+from rag.indexing import open_index
 from rag.readers import read_source
 from rag.retrieve import retrieve
 from rag.sentences import split_sentences

@@ -1,4 +1,4 @@
-"""Tests for rag.index with the fake encoder and the real FAISS + SQLite code.
+"""Tests for rag.indexing with the fake encoder and the real FAISS + SQLite code.
 
 Covers the first build, incremental updates (add / change / delete / touch), what gets
 re-embedded, the manifest, refusing mismatched or corrupt indexes, skipping bad files and
@@ -24,7 +24,7 @@ from rag.errors import (
     RagError,
     SourceError,
 )
-from rag.index import (
+from rag.indexing import (
     DB_FILE,
     FORMAT_VERSION,
     MANIFEST,

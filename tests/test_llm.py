@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 
 from rag import api, prompts
-from rag.answer import NOT_IN_SOURCES
 from rag.errors import SettingsError
 from rag.evaluate import Question, evaluate, format_metrics
-from rag.index import build_index
+from rag.extractive import NOT_IN_SOURCES
+from rag.indexing import build_index
 from rag.llm import (
     TOKEN_MARGIN,
     LLMUnavailable,

@@ -91,7 +91,7 @@ def test_concurrent_questions_and_uploads(server: dict) -> None:
     from gradio_client import handle_file
 
     from rag import api
-    from rag.index import open_index
+    from rag.indexing import open_index
 
     url, tmp = server["url"], server["tmp"]
     uploads = tmp / "to-upload"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from test_answer import retrieved
 
-from rag.answer import compose
 from rag.errors import ModelError, SettingsError
+from rag.extractive import compose
 from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader
 from rag.reader.data import Group, detokenize, heldout_article, load_groups
 from rag.reader.train import pick

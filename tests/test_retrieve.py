@@ -12,7 +12,7 @@ import pytest
 from fakes import FAKE_MODEL, FakeEncoder, register_fake
 
 from rag import Settings
-from rag.index import LoadedIndex, build_index, open_index
+from rag.indexing import LoadedIndex, build_index, open_index
 from rag.retrieve import retrieve
 
 QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"

@@ -21,7 +21,7 @@ from ui import render  # first: importing `ui` switches Gradio's and the Hub's t
 import gradio as gr
 
 from rag import api
-from rag.index import build_index
+from rag.indexing import build_index
 from rag.settings import Settings
 from ui import chat as chat_module
 from ui.blocks import WebApp, build_web_app

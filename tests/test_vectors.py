@@ -15,7 +15,7 @@ import pytest
 
 from rag import Settings
 from rag.errors import IndexMismatchError
-from rag.index import MANIFEST, VECTORS_FILE, build_index, open_index, read_manifest
+from rag.indexing import MANIFEST, VECTORS_FILE, build_index, open_index, read_manifest
 from rag.vectors import (
     FlatVectors,
     IVFSQVectors,

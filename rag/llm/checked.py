@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..answer import NOT_IN_SOURCES, answer_question
 from ..clean import normalize_for_match
+from ..extractive import NOT_IN_SOURCES, answer_question
 from ..grounding import check_answer
 from ..retrieve import retrieve
 from ..settings import Settings

@@ -12,7 +12,7 @@ best sentence found answers the question, from the reader's and the cheap scorer
 int8 scales activations over a run, so a pair batched with others would score a little
 differently, and scores must not depend on what else was asked at the same time.
 
-This package does not retrieve or choose sentences (`rag.answer` does); `data`, `train`,
+This package does not retrieve or choose sentences (`rag.extractive` does); `data`, `train`,
 `export` and `calibrate` build the shipped files and are imported only for that.
 """
 

@@ -2,7 +2,7 @@
 
 Each held-out group (`data.split`: SQuAD articles never trained on, QED dev, SelQA dev)
 becomes a one-passage `Retrieved`: its sentences with their cosines to the question from
-the project's own encoders, so `rag.answer.score_sentences` (the cheap scorer) ranks them
+the project's own encoders, so `rag.extractive.score_sentences` (the cheap scorer) ranks them
 exactly as it ranks retrieved sentences. The reader then scores the cheap ranking's top
 sentences, and this module chooses, on these splits only (never on the project's question
 sets):
@@ -57,8 +57,8 @@ def build_cases(
     """Rank each group's sentences with the cheap scorer and read the top ones."""
     import numpy as np
 
-    from ..answer import score_sentences
     from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
+    from ..extractive import score_sentences
     from ..retrieve import Retrieved, Sentence
     from ..types import Passage
 

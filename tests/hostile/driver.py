@@ -31,7 +31,7 @@ from fakes import FAKE_MODEL, FakeEncoder  # noqa: E402
 
 from rag.embed import register_encoder  # noqa: E402
 from rag.errors import RagError  # noqa: E402
-from rag.index import build_index  # noqa: E402
+from rag.indexing import build_index  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 
