@@ -37,7 +37,11 @@ def export(trained: Path, target: Path) -> Path:
         "max_length": info["config"]["max_length"],
         "context_words": info["config"].get("context_words", 0),
         "no_answer_logit": info["no_answer_logit"],
-        "train": {k: info[k] for k in ("config", "steps_done", "steps_planned", "train_questions")},
+        "train": {
+            # The run's settings without its folders: paths of one machine do not ship.
+            "config": {k: v for k, v in info["config"].items() if k not in ("data", "out")},
+            **{k: info[k] for k in ("steps_done", "steps_planned", "train_questions")},
+        },
         "sha256": {name: file_sha256(target / name) for name in (INT8, "tokenizer.json")},
     }
     old = target / "reader.json"
