@@ -177,7 +177,7 @@ def scaled_index(
     work = target / ".gen-000001.tmp"
     work.mkdir(parents=True)
     shutil.copy2(gen / ix.DB_FILE, work / ix.DB_FILE)
-    base_vectors = ix.load_vectors(gen / ix.VECTORS_FILE, **ix._vectors_meta(base_manifest))
+    base_vectors = ix.load_vectors(gen / ix.VECTORS_FILE, **ix.vectors_meta(base_manifest))
     con = sqlite3.connect(work / ix.DB_FILE)
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
@@ -210,7 +210,7 @@ def scaled_index(
     encoder = ix.document_encoder(base, base_manifest)
     settings = base.with_(index=target)
     shape = ix.fingerprint(settings, encoder)
-    ix._publish(target, work, "gen-000001", shape, counts, vectors.kind, vectors.params)
+    ix.publish(target, work, "gen-000001", shape, counts, vectors.kind, vectors.params)
     return {
         "size": size,
         "chunks": counts["chunks"],
@@ -565,7 +565,7 @@ def _raw_encoder(model: str, batch_size: int) -> Any:
     encoder = _sentence_transformer(model)
     if encoder is None:
         return lambda texts: get_encoder(model, "torch").encode(texts, batch_size)
-    st = encoder._load()
+    st = encoder.load()
     st.encode(["warm up"])
     return lambda texts: st.encode(
         texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True

@@ -176,7 +176,7 @@ def build_index(
                 shutil.copy2(current / DB_FILE, work / DB_FILE)
             store = Store(work / DB_FILE, readonly=False)
             vectors = (
-                load_vectors(current / VECTORS_FILE, **_vectors_meta(manifest))
+                load_vectors(current / VECTORS_FILE, **vectors_meta(manifest))
                 if current is not None and manifest is not None
                 else FlatVectors(encoder.dim)
             )
@@ -203,7 +203,7 @@ def build_index(
             # Exact below settings.ann_threshold chunks, IVF-SQ8 from there (rag/vectors.py).
             vectors = fit(vectors, settings.ann_threshold, settings.ann_nprobe or None)
             vectors.save(work / VECTORS_FILE)
-            _publish(index_dir, work, new_gen, shape, counts, vectors.kind, vectors.params)
+            publish(index_dir, work, new_gen, shape, counts, vectors.kind, vectors.params)
         except BaseException as e:
             shutil.rmtree(work, ignore_errors=True)  # the published generation is untouched
             _drop_unpublished(index_dir, new_gen)
@@ -418,7 +418,7 @@ def _progress_bar(total: int, settings: Settings):
     return tqdm(total=total, desc="embedding", unit="text", file=sys.stderr)
 
 
-def _vectors_meta(manifest: dict[str, Any]) -> dict[str, Any]:
+def vectors_meta(manifest: dict[str, Any]) -> dict[str, Any]:
     """The vector index's kind and parameters as the manifest records them."""
     meta = manifest.get("vectors") or {}
     return {"kind": meta.get("kind", "flat"), "params": meta.get("params") or {}}
@@ -446,7 +446,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _publish(
+def publish(
     index_dir: Path,
     work: Path,
     generation: str,
@@ -455,6 +455,8 @@ def _publish(
     vectors_kind: str,
     vectors_params: dict[str, Any] | None = None,
 ) -> None:
+    """Make the finished `work` folder generation `generation` of `index_dir`: fsync its
+    files, rename it into place, then replace the manifest (checksums, counts, `shape`)."""
     files = {}
     for name in (DB_FILE, VECTORS_FILE):
         _fsync(work / name)
@@ -532,7 +534,7 @@ class LoadedIndex:
         self.manifest = manifest
         self.settings = settings
         self.store = Store(generation / DB_FILE, readonly=True)
-        self.vectors = load_vectors(generation / VECTORS_FILE, **_vectors_meta(manifest))
+        self.vectors = load_vectors(generation / VECTORS_FILE, **vectors_meta(manifest))
         if settings.ann_nprobe and self.vectors.kind != "flat":
             self.vectors.index.nprobe = settings.ann_nprobe  # type: ignore[attr-defined]
         chunks = self.store.count("chunks")
