@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import SEED_SOURCES, run_cli
 from fakes import FAKE_MODEL, FakeEncoder
 
+from bench.cli import main
+from bench.corpus import Perturber, synthesize
+from bench.scaled import scaled_index
 from rag import Settings
-from rag.bench import Perturber, main, scaled_index, synthesize
+from rag.cli import BENCH_MISSING
+from rag.cli import main as rag_main
 from rag.index import build_index, open_index
 
 
@@ -21,6 +26,15 @@ def test_bench_help(tmp_path: Path) -> None:
     assert done.returncode == 0
     for flag in ("--sizes", "--json", "--quick", "--txtai-python"):
         assert flag in done.stdout
+
+
+def test_rag_bench_without_the_bench_package_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "bench", None)  # as if only rag/ and ui/ were installed
+    monkeypatch.delitem(sys.modules, "bench.cli", raising=False)
+    assert rag_main(["bench", "--quick"]) == 1
+    assert capsys.readouterr().err == f"error: {BENCH_MISSING}\n"
 
 
 def test_perturber_keeps_offsets() -> None:
