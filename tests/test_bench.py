@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_SOURCES, run_cli
 from fakes import FAKE_MODEL, FakeEncoder
+from helpers import SEED_SOURCES, run_cli
 
 from bench.cli import main
 from bench.corpus import Perturber, synthesize

@@ -10,10 +10,10 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from pathlib import Path
 
 import pytest
 from fakes import count_words
+from helpers import SEED_SOURCES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +24,6 @@ from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.types import Chunk
 
-SEEDS = Path(__file__).resolve().parents[1] / "sources"
 REAL_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -301,8 +300,8 @@ def real_counters():
 
 def seed_texts() -> list[tuple[str, str]]:
     out = []
-    for path in sorted(SEEDS.glob("*.txt")):
-        documents_, _ = read_source(path, SEEDS)
+    for path in sorted(SEED_SOURCES.glob("*.txt")):
+        documents_, _ = read_source(path, SEED_SOURCES)
         out.append((path.name, clean(documents_[0].text).text))
     return out
 
