@@ -24,6 +24,7 @@ from .errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
+    from tokenizers import Tokenizer
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -98,7 +99,7 @@ class SentenceTransformerEncoder:
         self.max_pieces = int(config.get("max_seq_length", 256)) - 2  # [CLS] and [SEP]
         self.dim = json.loads((path / "config.json").read_text())["hidden_size"]
         self._model = None
-        self._tokenizer = None
+        self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
 
     def load(self):
