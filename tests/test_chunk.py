@@ -13,7 +13,7 @@ import re
 
 import pytest
 from fakes import count_words
-from helpers import SEED_SOURCES
+from helpers import REAL_MODEL, SEED_SOURCES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +23,6 @@ from rag.readers import read_source
 from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.types import Chunk
-
-REAL_MODEL = "all-MiniLM-L6-v2"
 
 
 def count_subwords(text: str) -> int:
