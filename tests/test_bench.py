@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from fakes import FAKE_MODEL, FakeEncoder
-from helpers import SEED_SOURCES, run_cli
+from helpers import REAL_MODEL, SEED_SOURCES, run_cli
 
 from bench.cli import main
+from bench.compare import txtai_compare
 from bench.corpus import Perturber, synthesize
 from bench.scaled import scaled_index
 from rag import Settings
@@ -95,6 +96,35 @@ def test_bench_quick_json(tmp_path: Path, fake_encoder: FakeEncoder, capsys) -> 
         assert q["p50_ms"] > 0 and 0.0 <= q["recall_at_10"] <= 1.0
         assert q["noop_reindex"]["documents"] == q["documents"]
         assert "changed" not in q["noop_reindex"]
+
+
+FAKE_TXTAI = """
+from pathlib import Path
+
+class Embeddings:
+    def __init__(self, path, hybrid, content):
+        assert Path(path, "modules.json").exists() and hybrid and not content
+
+    def index(self, rows):
+        self.rows = list(rows)
+
+    def search(self, query, limit):
+        return [(i, 1.0) for i, _, _ in self.rows[:limit]]
+"""
+
+
+def test_txtai_probe_runs_in_the_other_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe script runs as it would in a txtai venv (here: a txtai stand-in on the path
+    of this Python) and its JSON line becomes the "txtai" result."""
+    (tmp_path / "venv" / "txtai").mkdir(parents=True)
+    (tmp_path / "venv" / "txtai" / "__init__.py").write_text(FAKE_TXTAI)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "venv"))
+    chunks, questions = ["The ban was lifted.", "The court ruled."], ["When?", "Who?", "Why?"]
+    result = txtai_compare(sys.executable, REAL_MODEL, chunks, questions, tmp_path)
+    assert set(result) == {"search", "build_seconds", "chunks_per_s", "p50_ms", "p95_ms"}
+    assert result["chunks_per_s"] > 0 and result["p95_ms"] >= result["p50_ms"] >= 0
 
 
 def test_embed_backend_setting_is_checked(fake_encoder: FakeEncoder) -> None:
