@@ -6,8 +6,8 @@ functions. Everything happens inside one scratch folder (`--work`, default a tem
 the project's ./sources and ./index are only read.
 
 1. `corpus`: synthesizes `--docs` short news-like documents from real text (the `--corpus`
-   folders, by default the checkout's ./sources and ../shared/bench/squad_superbowl beside
-   it): windows of consecutive sentences with some words swapped for others of the same
+   folders, by default the checkout's sources/ and ../shared/bench/squad_superbowl/sources
+   beside it): windows of consecutive sentences with some words swapped for others of the same
    length and digits changed, so no two documents are identical and BM25 has real work.
 2. `throughput`: **index_build** (`build_index(rebuild=True)` with the model already
    loaded), **encode_raw** (a bare `SentenceTransformer.encode`, PyTorch) and
