@@ -1,5 +1,6 @@
 """The `rag` command: index, ask, eval, serve (CONTRACT.md), extract, bench. A thin shell
-over `rag.api` and, for `extract`, `rag.extract`.
+over `rag.api` and, for `extract`, `rag.extract`; `bench` hands its arguments to the
+top-level `bench` package (benchmarks are not part of the library).
 
 Only argparse and the settings are imported up front, so `rag --help` is instant; the
 model, FAISS and Gradio load inside the command that needs them. Errors the library
@@ -17,10 +18,21 @@ from typing import Any
 from .errors import RagError
 from .settings import Settings, describe
 
+BENCH_HELP = "Measure build, query, memory and cold start (BENCHMARKS.md)."
+BENCH_MISSING = (
+    "`rag bench` runs the benchmark package bench/ of a checkout of this repository, and "
+    "this installation has none: run `scripts/setup` (pip install -e .) in a checkout, "
+    "or put the checkout on PYTHONPATH."
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if getattr(args, "command", None) == "bench":  # its flags are the bench package's
+        args.bench_argv = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -53,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, run: Any, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+    def command(name: str, run: Any, help: str, **kwargs: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, **kwargs)
         p.set_defaults(run=run)
         return p
 
@@ -152,10 +164,8 @@ def _parser() -> argparse.ArgumentParser:
         '"url", "text"',
     )
 
-    p = command("bench", _cmd_bench, "Measure build, query, memory and cold start (BENCHMARKS.md).")
-    from .bench import add_arguments
-
-    add_arguments(p)
+    # The bench package parses its own flags (and --help), loaded only when it runs.
+    command("bench", _cmd_bench, BENCH_HELP, add_help=False)
     return parser
 
 
@@ -293,9 +303,13 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from .bench import command
-
-    return command(args)
+    try:
+        from bench.cli import main as bench
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] != "bench":
+            raise
+        raise RagError(BENCH_MISSING) from e
+    return bench(args.bench_argv)
 
 
 if __name__ == "__main__":

@@ -102,13 +102,13 @@ class ConversationStore:
             data = _read(path)
             if not isinstance(data, dict) or not _ID.match(path.stem):
                 continue
-            turns = data.get("turns") if isinstance(data.get("turns"), list) else []
+            turns = data.get("turns")
             out.append(
                 {
                     "id": path.stem,
                     "title": str(data.get("title") or "Untitled"),
                     "updated": float(data.get("updated") or 0),
-                    "questions": len(turns),
+                    "questions": len(turns) if isinstance(turns, list) else 0,
                 }
             )
         return sorted(out, key=lambda c: -c["updated"])

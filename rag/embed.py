@@ -24,6 +24,7 @@ from .errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
+    from tokenizers import Tokenizer
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -98,10 +99,12 @@ class SentenceTransformerEncoder:
         self.max_pieces = int(config.get("max_seq_length", 256)) - 2  # [CLS] and [SEP]
         self.dim = json.loads((path / "config.json").read_text())["hidden_size"]
         self._model = None
-        self._tokenizer = None
+        self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
 
-    def _load(self):
+    def load(self):
+        """The `SentenceTransformer` itself, loaded once (the ONNX export and `rag bench`'s
+        bare-encode baseline use it directly)."""
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -121,7 +124,7 @@ class SentenceTransformerEncoder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._load()
+        model = self.load()
         with self._lock:  # torch inference is not re-entrant per model across threads
             vectors = model.encode(
                 texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
@@ -238,7 +241,7 @@ class OnnxEncoder:
         return int8
 
     def _export(self, target: Path) -> None:
-        model = self.base._load()[0].auto_model.eval()
+        model = self.base.load()[0].auto_model.eval()
         export_onnx(
             model, lambda out: out.last_hidden_state, target, "last_hidden_state",
             {0: "batch", 1: "pieces"},

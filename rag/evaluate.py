@@ -43,8 +43,9 @@ def load_questions(path: Path) -> list[Question]:
         where = f"{path}, line {number}"
         try:
             data = json.loads(line)
-        except ValueError as e:
-            raise QuestionFileError(f"{where}: not valid JSON ({e.msg}).") from e
+        except ValueError as e:  # bad syntax, or an integer too long to convert
+            reason = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
+            raise QuestionFileError(f"{where}: not valid JSON ({reason}).") from e
         if not isinstance(data, dict) or not isinstance(data.get("question"), str):
             raise QuestionFileError(f'{where}: needs an object with a "question" string.')
         answers, evidence = data.get("answers", []), data.get("evidence", [])

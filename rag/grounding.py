@@ -109,7 +109,7 @@ def check_answer(text: str, given: list[Given], encoder: Encoder) -> Checked:
     claims = split_claims(text)
     parsed = [parse_markers(c) for c in claims]
     removed = sum(1 for _, ns in parsed for n in ns if n not in by_n)
-    vectors = encoder.encode([c for c, _ in parsed]) if parsed else []
+    vectors = list(encoder.encode([c for c, _ in parsed])) if parsed else []
     checked: list[CheckedSentence] = []
     citations: list[Citation] = []
     seen: dict[tuple[str, int, int], int] = {}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 
 # Words too common to say what a question is about.
 STOPWORDS = frozenset(
@@ -65,7 +66,9 @@ def finder(question_words: set[str]) -> Callable[[str], list[tuple[int, str]]]:
 
 
 def overlap(
-    question_words: set[str], words: set[str], weights: dict[str, float] | None = None
+    question_words: AbstractSet[str],
+    words: AbstractSet[str],
+    weights: dict[str, float] | None = None,
 ) -> float:
     """Share of the question's content words found in `words` (a text's `content_words`),
     0..1, optionally weighted (see `idf_weights`) so rare words count more than common."""
@@ -78,7 +81,9 @@ def overlap(
     return sum(weights[w] for w in found) / total if total else 0.0
 
 
-def idf_weights(question_words: set[str], bags: list[set[str]]) -> dict[str, float]:
+def idf_weights(
+    question_words: AbstractSet[str], bags: Sequence[AbstractSet[str]]
+) -> dict[str, float]:
     """Inverse document frequency of each question word among `bags` (the content words
     of a query's candidates), so a word every candidate shares (the topic) weighs little."""
     n = len(bags)

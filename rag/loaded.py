@@ -47,9 +47,9 @@ class LoadedIndex:
         # Questions may use a more precise encoder of the same model (see get_query_encoder).
         self.query_encoder = get_query_encoder(settings.model, settings.embed_backend)
         generation = index_dir / manifest.generation
-        for name, meta in manifest.files.items():
+        for name, summed in manifest.files.items():
             path = generation / name
-            if not path.exists() or file_sha256(path) != meta.sha256:
+            if not path.exists() or file_sha256(path) != summed.sha256:
                 raise IndexCorruptError(
                     f"{path} is missing or does not match its checksum in the manifest. "
                     "Rebuild the index with: rag index --rebuild"

@@ -9,6 +9,7 @@ Settings that shape the index (model, chunking) are recorded in its manifest; se
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -109,16 +110,16 @@ class Settings:
     )
 
     @classmethod
-    def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then `RAG_*` variables from `env` (default `os.environ`), then overrides.
 
         Overrides whose value is None are ignored, so CLI flags left unset fall through.
         """
-        env = os.environ if env is None else env
+        environ = os.environ if env is None else env
         values: dict[str, Any] = {}
         origin: dict[str, str] = {}
         for f in fields(cls):
-            raw = env.get(f"RAG_{f.name.upper()}")
+            raw = environ.get(f"RAG_{f.name.upper()}")
             if raw is not None and raw != "":
                 origin[f.name] = f"RAG_{f.name.upper()}"
                 values[f.name] = _parse(f.name, type(f.default), raw, origin[f.name])

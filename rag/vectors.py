@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,7 +52,7 @@ class Vectors(Protocol):
     @property
     def params(self) -> dict[str, Any]: ...
 
-    def add(self, ids: list[int], vectors: np.ndarray) -> None: ...
+    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None: ...
 
     def remove(self, ids: list[int]) -> None: ...
 
@@ -78,7 +79,7 @@ class _Faiss:
     def ntotal(self) -> int:
         return int(self.index.ntotal)
 
-    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         import numpy as np
 
         if len(ids):
@@ -157,7 +158,7 @@ class IVFSQVectors(_Faiss):
         index.cp.max_points_per_centroid = TRAIN_PER_LIST
         index.cp.niter = TRAIN_ITERATIONS
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
-        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # SWIG
         return cls(index, nprobe if nprobe is not None else default_nprobe(nlist))
 
     @classmethod

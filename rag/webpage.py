@@ -94,12 +94,12 @@ def _trafilatura(html: str, fast: bool) -> Page | None:
     found = bare_extraction(
         tree, fast=fast, favor_precision=True, include_comments=False, with_metadata=True
     )
-    if found is None or found.body is None:
+    if found is None or isinstance(found, dict) or found.body is None:  # a dict: as_dict=True
         return None
     paragraphs = _xml_paragraphs(found.body)
     if not paragraphs:
         return None
-    meta = {
+    found_meta = {
         "title": found.title,
         "author": found.author,
         "date": found.date,
@@ -107,7 +107,7 @@ def _trafilatura(html: str, fast: bool) -> Page | None:
         "url": _canonical(tree) or found.url,
         "language": _language(tree),
     }
-    meta = {key: value for key, value in meta.items() if value}
+    meta = {key: value for key, value in found_meta.items() if value}
     return Page("\n\n".join(paragraphs), meta, chrome_removed=True)
 
 

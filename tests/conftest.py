@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+# Before any test module is collected: Hugging Face libraries read these when first
+# imported, and a test file that imports gradio before `ui` would otherwise phone home.
+os.environ.update(HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
 
 import pytest
 from fakes import FAKE_MODEL, FakeEncoder, register_fake
+from helpers import REAL_MODEL, SEED_SOURCES, RealIndex, run_cli
 
 from rag import Settings
-
-ROOT = Path(__file__).resolve().parents[1]
-SEED_SOURCES = ROOT / "sources"
-SEED_QUESTIONS = ROOT / "tests" / "eval" / "seed_questions.jsonl"
-REAL_MODEL = "all-MiniLM-L6-v2"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,29 +69,6 @@ def fake_settings(seed_sources: Path, tmp_path: Path, fake_encoder: FakeEncoder)
     """Settings for the seed copy, an index folder in tmp, and the fake encoder."""
     return Settings.load(
         env={}, sources=seed_sources, index=tmp_path / "index", model=FAKE_MODEL, progress=False
-    )
-
-
-@dataclass
-class RealIndex:
-    settings: Settings
-    sources: Path
-    index: Path
-    stdout: str  # of the `rag index` run that built it
-    stderr: str
-    returncode: int
-
-
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300):
-    """Run `python -m rag.cli ARGS` in a subprocess, in `cwd` (a tmp folder, never the repo:
-    the default ./sources and ./index must not be touched)."""
-    return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=timeout,
-        env={**os.environ, "CI": "1", **(env or {})},
     )
 
 

@@ -6,6 +6,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from rag import api
 from rag.indexing import LoadedIndex, build_index
 from rag.settings import Settings
@@ -135,6 +137,7 @@ def test_conversations_are_saved_listed_reopened_and_deleted(tmp_path: Path) -> 
     assert ConversationStore(store.folder).preferences() == {"k": 7, "show_scores": True}
 
 
+@pytest.mark.slow  # the session's real-model index
 def test_a_followup_that_finds_nothing_new_says_so(real_index) -> None:
     settings = real_index.settings
     first = "Why did Russia's Supreme Court lift the ban on the Taliban?"

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_SOURCES, run_cli
 from fakes import FAKE_MODEL, FakeEncoder
+from helpers import REAL_MODEL, SEED_SOURCES, run_cli
 
+from bench.cli import main
+from bench.compare import txtai_compare
+from bench.corpus import Perturber, synthesize
+from bench.scaled import scaled_index
 from rag import Settings
-from rag.bench import Perturber, main, scaled_index, synthesize
+from rag.cli import BENCH_MISSING
+from rag.cli import main as rag_main
 from rag.indexing import build_index, open_index
 
 
@@ -21,6 +27,15 @@ def test_bench_help(tmp_path: Path) -> None:
     assert done.returncode == 0
     for flag in ("--sizes", "--json", "--quick", "--txtai-python"):
         assert flag in done.stdout
+
+
+def test_rag_bench_without_the_bench_package_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "bench", None)  # as if only rag/ and ui/ were installed
+    monkeypatch.delitem(sys.modules, "bench.cli", raising=False)
+    assert rag_main(["bench", "--quick"]) == 1
+    assert capsys.readouterr().err == f"error: {BENCH_MISSING}\n"
 
 
 def test_perturber_keeps_offsets() -> None:
@@ -81,6 +96,35 @@ def test_bench_quick_json(tmp_path: Path, fake_encoder: FakeEncoder, capsys) -> 
         assert q["p50_ms"] > 0 and 0.0 <= q["recall_at_10"] <= 1.0
         assert q["noop_reindex"]["documents"] == q["documents"]
         assert "changed" not in q["noop_reindex"]
+
+
+FAKE_TXTAI = """
+from pathlib import Path
+
+class Embeddings:
+    def __init__(self, path, hybrid, content):
+        assert Path(path, "modules.json").exists() and hybrid and not content
+
+    def index(self, rows):
+        self.rows = list(rows)
+
+    def search(self, query, limit):
+        return [(i, 1.0) for i, _, _ in self.rows[:limit]]
+"""
+
+
+def test_txtai_probe_runs_in_the_other_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe script runs as it would in a txtai venv (here: a txtai stand-in on the path
+    of this Python) and its JSON line becomes the "txtai" result."""
+    (tmp_path / "venv" / "txtai").mkdir(parents=True)
+    (tmp_path / "venv" / "txtai" / "__init__.py").write_text(FAKE_TXTAI)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "venv"))
+    chunks, questions = ["The ban was lifted.", "The court ruled."], ["When?", "Who?", "Why?"]
+    result = txtai_compare(sys.executable, REAL_MODEL, chunks, questions, tmp_path)
+    assert set(result) == {"search", "build_seconds", "chunks_per_s", "p50_ms", "p95_ms"}
+    assert result["chunks_per_s"] > 0 and result["p95_ms"] >= result["p50_ms"] >= 0
 
 
 def test_embed_backend_setting_is_checked(fake_encoder: FakeEncoder) -> None:

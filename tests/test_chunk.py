@@ -10,10 +10,10 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from pathlib import Path
 
 import pytest
 from fakes import count_words
+from helpers import REAL_MODEL, SEED_SOURCES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,9 +23,6 @@ from rag.readers import read_source
 from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.types import Chunk
-
-SEEDS = Path(__file__).resolve().parents[1] / "sources"
-REAL_MODEL = "all-MiniLM-L6-v2"
 
 
 def count_subwords(text: str) -> int:
@@ -301,8 +298,8 @@ def real_counters():
 
 def seed_texts() -> list[tuple[str, str]]:
     out = []
-    for path in sorted(SEEDS.glob("*.txt")):
-        documents_, _ = read_source(path, SEEDS)
+    for path in sorted(SEED_SOURCES.glob("*.txt")):
+        documents_, _ = read_source(path, SEED_SOURCES)
         out.append((path.name, clean(documents_[0].text).text))
     return out
 

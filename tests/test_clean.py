@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import SHARED
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rag.clean import clean, is_prose, normalize_for_match
 from rag.types import CleanText
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = SHARED / "seeds"
 UNICODE_SPACES = set("\u00a0\u1680\u202f\u205f\u3000") | {chr(c) for c in range(0x2000, 0x200B)}
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FAKE_MODEL, FakeEncoder
+from helpers import ARTIFACTS, HOSTILE_DRIVER, SEED_SOURCES
 
 from rag import generations, indexing
 from rag.errors import RagError
@@ -38,13 +39,11 @@ from rag.indexing import MANIFEST, build_index, open_index, read_manifest
 from rag.retrieve import retrieve
 from rag.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-DRIVER = ROOT / "tests" / "hostile" / "driver.py"
 KILLS = 105  # the issue asks for at least 100
 SLOW = 0.004  # seconds of fake "model time" per encode call of a worker
 OPERATIONS = ("add", "change", "delete")
 KILLS_PER_OP = 5  # then the run is allowed to finish and the next operation starts
-RESULTS = ROOT / "test-artifacts" / "crash.json"
+RESULTS = ARTIFACTS / "crash.json"
 
 
 def index_state(settings: Settings) -> tuple[frozenset[tuple[str, str]], int]:
@@ -86,7 +85,7 @@ class Corpus:
         self.folder = folder
         self.paragraphs = [
             p
-            for f in sorted((ROOT / "sources").glob("*.txt"))
+            for f in sorted(SEED_SOURCES.glob("*.txt"))
             for p in f.read_text(encoding="utf-8").split("\n\n")
             if len(p) > 200
         ]
@@ -119,7 +118,7 @@ class Driver:
     def __init__(self) -> None:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, str(DRIVER), "serve"],
+            [sys.executable, str(HOSTILE_DRIVER), "serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -147,7 +146,7 @@ class Driver:
 @pytest.mark.slow
 def test_sigkill_during_updates(tmp_path: Path, fake_encoder: FakeEncoder) -> None:
     sources, index = tmp_path / "sources", tmp_path / "index"
-    shutil.copytree(ROOT / "sources", sources)
+    shutil.copytree(SEED_SOURCES, sources)
     settings = Settings.load(env={}, sources=sources, index=index, model=FAKE_MODEL, progress=False)
     corpus = Corpus(sources)
     driver = Driver()

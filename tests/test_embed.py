@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REAL_MODEL
 
 from rag.embed import OnnxEncoder, SentenceTransformerEncoder, get_encoder, get_query_encoder
 
-MODEL = "all-MiniLM-L6-v2"
 TEXTS = [
     "When did Russia's Supreme Court lift the ban on the Taliban?",
     "Верховный суд России исключил движение «Талибан» из списка террористических.",
@@ -24,8 +24,8 @@ TEXTS = [
 
 @pytest.mark.slow
 def test_auto_asks_questions_on_onnx_with_torchs_vectors(tmp_path: Path) -> None:
-    auto, torch = get_query_encoder(MODEL), get_encoder(MODEL, "torch")
-    assert auto is get_encoder(MODEL, "onnx")
+    auto, torch = get_query_encoder(REAL_MODEL), get_encoder(REAL_MODEL, "torch")
+    assert auto is get_encoder(REAL_MODEL, "onnx")
     assert isinstance(auto, OnnxEncoder) and isinstance(torch, SentenceTransformerEncoder)
     assert auto.name == torch.name and auto.dim == torch.dim  # one index serves both
     a, t = auto.encode(TEXTS), torch.encode(TEXTS)
@@ -41,8 +41,8 @@ def test_auto_asks_questions_on_onnx_with_torchs_vectors(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_auto_embeds_documents_with_int8_weights_close_to_the_model() -> None:
-    documents, questions = get_encoder(MODEL), get_query_encoder(MODEL)
-    assert documents is get_encoder(MODEL, "onnx-int8") and documents is not questions
+    documents, questions = get_encoder(REAL_MODEL), get_query_encoder(REAL_MODEL)
+    assert documents is get_encoder(REAL_MODEL, "onnx-int8") and documents is not questions
     # Other vectors, another name: an index built one way is refused by the other.
     assert documents.name != questions.name and documents.dim == questions.dim
     d, q = documents.encode(TEXTS), questions.encode(TEXTS)

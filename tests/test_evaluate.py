@@ -59,6 +59,7 @@ def test_defaults_and_extra_keys(tmp_path: Path) -> None:
     [
         (['{"question": "ok?"}', '{"question": "ok?", ', '{"question": "x"}'], 2, "not valid JSON"),
         (['{"question": "ok?"}', "", "not json at all"], 3, "not valid JSON"),
+        (['{"question": "q?", "n": ' + "9" * 5000 + "}"], 1, "not valid JSON"),
         (['{"id": "a", "answers": ["x"]}'], 1, '"question"'),
         (['{"question": 42}'], 1, '"question"'),
         (['["question", "a list"]'], 1, '"question"'),

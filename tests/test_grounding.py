@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeEncoder
+from helpers import ROOT
 
 from rag.clean import normalize_for_match
 from rag.grounding import (
@@ -164,7 +165,7 @@ def test_citations_are_renumbered_and_shared(given: list[Given]) -> None:
 
 
 def test_thresholds_are_documented() -> None:
-    doc = (Path(__file__).parents[1] / "docs" / "llm.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "llm.md").read_text(encoding="utf-8")
     assert f"{COSINE_MIN:.2f}" in doc and f"{OVERLAP_MIN:.2f}" in doc
 
 

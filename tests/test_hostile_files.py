@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FAKE_MODEL, FakeEncoder, count_words
+from helpers import ARTIFACTS, HOSTILE_DRIVER
 from hostile.corpus import ABSENT, GOOD_A, _cases, write_corpus
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -37,11 +38,9 @@ from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.webpage import read_page
 
-ROOT = Path(__file__).resolve().parents[1]
-DRIVER = ROOT / "tests" / "hostile" / "driver.py"
 NAMES = sorted(_cases(Path("/nonexistent")))
 MEMORY_BOUND_KB = 1536 * 1024  # 1.5 GB peak RSS for the indexer
-RESULTS = ROOT / "test-artifacts" / "hostile.json"
+RESULTS = ARTIFACTS / "hostile.json"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     sources, index = tmp / "sources", tmp / "index"
     expected = write_corpus(sources, tmp / "outside-secret.txt")
     done = subprocess.run(
-        [sys.executable, str(DRIVER), "once", str(sources), str(index)],
+        [sys.executable, str(HOSTILE_DRIVER), "once", str(sources), str(index)],
         capture_output=True,
         text=True,
         timeout=600,

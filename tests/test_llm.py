@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import SEED_SOURCES
 
 from rag import api, prompts
 from rag.errors import SettingsError
@@ -43,7 +44,6 @@ from rag.retrieve import Retrieved, Sentence
 from rag.settings import Settings
 from rag.types import CheckedSentence, Generation, LLMRun, Passage
 
-ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"
 INSTALL = 'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install -e ".[llm]"'
 
@@ -457,7 +457,7 @@ def llm_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The seed articles plus one carrying a prompt injection, indexed with the real model."""
     root = tmp_path_factory.mktemp("llm")
     sources = root / "sources"
-    shutil.copytree(ROOT / "sources", sources)
+    shutil.copytree(SEED_SOURCES, sources)
     (sources / "900_injection.txt").write_text(INJECTION, encoding="utf-8")
     settings = Settings.load(env={}, sources=sources, index=root / "index", progress=False)
     api.index(settings)

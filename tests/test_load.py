@@ -18,18 +18,13 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ARTIFACTS, SEED_SOURCES
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "test-artifacts" / "load.json"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated.*"),
-]
+RESULTS = ARTIFACTS / "load.json"
+pytestmark = pytest.mark.slow
 ASKERS, UPLOADERS, QUESTIONS_EACH = 18, 6, 4
 QUESTIONS = [
     "When did Russia's Supreme Court lift the ban on the Taliban?",
@@ -56,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     from ui.app import build_app, run_in_thread
 
     tmp = tmp_path_factory.mktemp("load")
-    shutil.copytree(ROOT / "sources", tmp / "sources")
+    shutil.copytree(SEED_SOURCES, tmp / "sources")
     settings = Settings.load(sources=tmp / "sources", index=tmp / "index", progress=False)
     api.index(settings)
     api.loaded(settings)  # the model and the index are loaded before the clients come

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import shutil
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from helpers import SEED_SOURCES, run_cli
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -30,12 +28,6 @@ from starlette.testclient import TestClient
 
 from ui.security import LocalOnly, allowed_hosts, blocked_path, host_name, origin_ok
 
-ROOT = Path(__file__).resolve().parents[1]
-# Gradio's queue calls pandas APIs that pandas 3 deprecates; not ours to fix.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated.*"),
-]
 QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"
 
 
@@ -168,7 +160,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, outbound: list[str]) -> Ite
     from ui.app import build_app, run_in_thread
 
     tmp = tmp_path_factory.mktemp("ui-api")
-    shutil.copytree(ROOT / "sources", tmp / "sources")
+    shutil.copytree(SEED_SOURCES, tmp / "sources")
     settings = Settings.load(sources=tmp / "sources", index=tmp / "index", progress=False)
     api.index(settings)
     url, stop = run_in_thread(build_app(settings))
@@ -194,20 +186,9 @@ def test_ask_endpoint_returns_the_cli_answer_object(server: dict, client: Any) -
     result = client.predict(QUESTION, 5, None, api_name="/ask")
     assert not result["abstained"] and "April 17, 2025" in result["answer"]
     assert "[1]" in result["answer"] and result["citations"][0]["n"] == 1
-    env = {
-        **os.environ,
-        "RAG_SOURCES": str(server["tmp"] / "sources"),
-        "RAG_INDEX": str(server["tmp"] / "index"),
-    }
-    cli = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", QUESTION, "--json", "-k", "5"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-        cwd=server["tmp"],
-    )
+    env = {"RAG_SOURCES": str(server["tmp"] / "sources"), "RAG_INDEX": str(server["tmp"] / "index")}
+    cli = run_cli("ask", QUESTION, "--json", "-k", "5", cwd=server["tmp"], env=env, timeout=120)
+    assert cli.returncode == 0, cli.stderr
     assert _without_timings(result) == _without_timings(json.loads(cli.stdout))
     assert set(result["timings_ms"]) == {"retrieve", "answer", "total"}
 

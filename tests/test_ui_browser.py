@@ -21,9 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import ARTIFACTS, SEED_SOURCES
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -78,11 +77,7 @@ WIRE = [
     for i in range(1, 4)
 ]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated.*"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +92,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     from ui.app import build_app, run_in_thread
 
     tmp = tmp_path_factory.mktemp("ui-browser")
-    shutil.copytree(ROOT / "sources", tmp / "sources")
+    shutil.copytree(SEED_SOURCES, tmp / "sources")
     (tmp / "sources" / "quillfeather.jsonl").write_text(json.dumps(HOSTILE) + "\n")
     (tmp / "sources" / "wire.jsonl").write_text("".join(json.dumps(w) + "\n" for w in WIRE))
     (tmp / "upload").mkdir()

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ARTIFACTS
 from test_ui_browser import (  # noqa: F401
-    ARTIFACTS,
     Tab,
     app,
     ask,
@@ -27,11 +27,7 @@ from rag.api import NOTHING_NEW
 from ui.render import ASK_ALONE, BACK_TO_SOURCES
 from ui.tabs import EXAMPLES, K_HELP
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated.*"),
-]
+pytestmark = pytest.mark.slow
 COURT = "Why did Russia's Supreme Court lift the ban on the Taliban?"
 
 

@@ -17,17 +17,12 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from helpers import SEED_SOURCES
 
-ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated.*"),
-]
+pytestmark = pytest.mark.slow
 XSS_NAME = "\"'><img src=x onerror=\"window.__pwned=7;alert('name')\"> Wrenfield.md"
 XSS_ARTICLE = """# Wrenfield library reopens
 
@@ -45,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     from ui.app import build_app, run_in_thread
 
     tmp = tmp_path_factory.mktemp("web-security")
-    shutil.copytree(ROOT / "sources", tmp / "sources")
+    shutil.copytree(SEED_SOURCES, tmp / "sources")
     (tmp / "sources" / XSS_NAME).write_text(XSS_ARTICLE)
     settings = Settings.load(sources=tmp / "sources", index=tmp / "index", progress=False)
     api.index(settings)

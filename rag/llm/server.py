@@ -44,7 +44,7 @@ def check_local_url(url: str, allow_lan: bool = False) -> str:
                 infos = socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
             except OSError as e:
                 raise SettingsError(f"llm_url host {host!r} cannot be resolved: {e}.") from None
-            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+            addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     loopback = all(a.is_loopback for a in addresses)
     lan = all((a.is_private or a.is_link_local) and not a.is_global for a in addresses)
     if not loopback and not (allow_lan and lan):

@@ -150,7 +150,10 @@ def train(config: TrainConfig) -> Path:
             order = groups[:]
             rng.shuffle(order)
         batch, order = order[: config.questions_per_step], order[config.questions_per_step :]
-        questions, sentences, spans, targets = [], [], [], []
+        questions: list[str] = []
+        sentences: list[str] = []
+        spans: list[tuple[int, int]] = []
+        targets: list[int] = []
         for g in batch:
             chosen, target = pick(g, config.negatives, rng)
             spans.append((len(sentences), len(sentences) + len(chosen)))
