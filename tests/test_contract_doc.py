@@ -10,11 +10,10 @@ an answer, fails.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT, SHARED
 from test_llm import QUESTION, first_sentence, llm_settings, passages_of, server  # noqa: F401
 
 from rag import NOT_IN_SOURCES, api
@@ -110,7 +109,7 @@ def test_the_document_names_every_command(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_the_shared_contract_keys_are_kept() -> None:
-    shared = Path(ROOT.parent / "shared" / "CONTRACT.md")
+    shared = SHARED / "CONTRACT.md"
     if not shared.exists():
         pytest.skip("../shared is not beside this checkout")
     block = shared.read_text(encoding="utf-8").split("```json", 1)[1].split("```", 1)[0]
