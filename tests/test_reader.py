@@ -18,7 +18,7 @@ from test_answer import retrieved
 
 from rag.errors import ModelError, SettingsError
 from rag.extractive import compose
-from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader
+from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
 from rag.reader.data import Group, detokenize, heldout_article, load_groups
 from rag.reader.train import pick
 from rag.settings import Settings
@@ -37,6 +37,14 @@ def test_the_reader_prefers_the_sentence_that_answers_to_one_restating_the_quest
     _, ranking, citations, _ = compose(r, TRAINED)
     assert not ranking.abstain and citations[0].quote == answers
     assert ranking.confidence is not None and 0 < ranking.confidence <= 1
+
+
+def test_a_pair_carries_the_end_of_the_sentence_before_when_asked() -> None:
+    before = "Asked about the treaty, the minister told reporters on Monday in Kyiv:"
+    paired = pair_text("It will hold.", before, 4)
+    assert paired == "It will hold. [SEP] on Monday in Kyiv:"
+    assert pair_text("It will hold.", before, 0) == "It will hold."  # the shipped reader
+    assert pair_text("Мир 🙂.", "", 16) == "Мир 🙂."
 
 
 def test_the_reader_finds_no_answer_among_sentences_naming_no_judge() -> None:

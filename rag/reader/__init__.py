@@ -39,16 +39,12 @@ FIX = (
 )
 
 
-# The reader sees the end of the sentence before the one it judges (its last words: an
-# interviewer's question, "Putin told reporters:"), after the sentence and a [SEP], so
-# that truncation drops context before the sentence. 0 in reader.json: a reader trained
-# without context.
-CONTEXT_WORDS = 16
-
-
-def pair_text(sentence: str, before: str, context_words: int = CONTEXT_WORDS) -> str:
-    """The second text of the reader's pair: the sentence, then the last `context_words`
-    words of the sentence before it (none when `before` is empty or `context_words` 0)."""
+def pair_text(sentence: str, before: str, context_words: int) -> str:
+    """The second text of the reader's pair: the sentence, then "[SEP]" and the last
+    `context_words` words of the sentence before it (an interviewer's question, "Putin
+    told reporters:"), so that truncation drops context before the sentence. Just the
+    sentence when `before` is empty or `context_words` is 0: the reader.json of a reader
+    trained without context (the shipped one) says 0."""
     tail = before.split()[-context_words:] if context_words else []
     return f"{sentence} [SEP] {' '.join(tail)}" if tail else sentence
 
