@@ -217,7 +217,7 @@ class Chat:
 
     # --- asking ---
 
-    def _stream(
+    def _ask(
         self,
         question: str,
         history: list[str],
@@ -227,8 +227,12 @@ class Chat:
         show_scores: bool,
         mode: str,
     ) -> Iterator[Updates]:
-        """Stream one answer into the chat; the final update fills the sources panel,
-        saves the conversation and refreshes the list of conversations."""
+        """Stream the answer to `question` into the chat; the final update fills the sources
+        panel, saves the conversation and refreshes the list of conversations. With no
+        question, change nothing."""
+        if not question:
+            yield gr.skip()
+            return
         t = self.tab
         asked = [*messages(turns), {"role": "user", "content": render.user_bubble(question)}]
         yield {t.chatbot: [*asked, _reply(render.SEARCHING)], t.question: ""}
@@ -264,22 +268,6 @@ class Chat:
             t.conv: conv,
             t.history: self.history(conv),
         }
-
-    def _ask(
-        self,
-        question: str,
-        history: list[str],
-        turns: list[Json],
-        conv: str,
-        k: float,
-        show_scores: bool,
-        mode: str,
-    ) -> Iterator[Updates]:
-        """Stream the answer to `question`; with no question, change nothing."""
-        if not question:
-            yield gr.skip()
-            return
-        yield from self._stream(question, history, turns, conv, k, show_scores, mode)
 
     def ask(
         self, question: str, turns: list[Json], conv: str, k: float, show_scores: bool, mode: str
