@@ -147,12 +147,17 @@ def cold_start(settings: Settings, question: str) -> dict[str, Any]:
             except OSError:
                 time.sleep(0.1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     return out
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    """End a child process: terminate, then kill it if it has not exited within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def rag_cli(argv: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:

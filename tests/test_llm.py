@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from helpers import SEED_SOURCES
 
+from bench.probes import stop
 from rag import api, prompts
 from rag.errors import SettingsError
 from rag.evaluate import Question, evaluate, format_metrics
@@ -587,11 +588,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 

@@ -19,7 +19,7 @@ from test_answer import retrieved
 from rag.errors import ModelError, SettingsError
 from rag.extractive import compose
 from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
-from rag.reader.data import Group, detokenize, heldout_article, load_groups
+from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
 from rag.reader.train import pick
 from rag.settings import Settings
 
@@ -229,6 +229,19 @@ def test_a_step_shows_hard_negatives_and_marks_the_answer() -> None:
     assert hardest in chosen  # each with the sentence before it
     unanswerable = Group("Who?", ["A b c.", "D e f."], [0, 0], ["", "A b c."], "squad", "x")
     assert pick(unanswerable, 3, random.Random(0))[1] == -1
+    # Shown without its answer, the same question is one the no-answer slot must win.
+    chosen, target = pick(group, 5, random.Random(0), answer_removed=1.0)
+    assert target == -1 and len(chosen) == 3 and ("Ada Lind did.", "Rain.") not in chosen
+
+
+def test_without_answer_keeps_the_other_sentences_in_order() -> None:
+    group = Group("Кто?", ["Да 🙂.", "Нет.", "Он."], [0, 1, 0], ["", "Да 🙂.", "Нет."], "qed", "a")
+    removed = without_answer(group)
+    assert removed.sentences == ["Да 🙂.", "Он."] and removed.contexts == ["", "Нет."]
+    assert removed.labels == [0, 0] and not removed.answerable and group.answerable
+    assert removed.answer_removed and not group.answer_removed
+    only_answers = Group("Q?", ["A."], [1], [""], "selqa", "a")
+    assert without_answer(only_answers) == only_answers
 
 
 @pytest.mark.slow

@@ -170,7 +170,7 @@ class Chat:
         show_scores = bool(prefs.get("show_scores", False))
         latest = next(iter(self.store.list()), None)
         turns = self.store.load(latest["id"]) if latest else None
-        shown = self._show(latest["id"], turns, show_scores) if turns else self.new()
+        shown = self._show(latest["id"], turns, show_scores) if latest and turns else self.new()
         shown[self.prefs.show_scores] = gr.update(value=show_scores)
         k, mode = prefs.get("k"), prefs.get("mode")
         if isinstance(k, int) and 1 <= k <= MAX_K:
@@ -287,8 +287,9 @@ class Chat:
     ) -> Iterator[Updates]:
         """ "Ask without the earlier questions": the question of a turn, searched as written."""
         turn = _clicked(evt).get("turn")
-        known = isinstance(turn, int) and 0 <= turn < len(turns)
-        question = str(turns[turn]["question"]) if known else ""
+        question = ""
+        if isinstance(turn, int) and 0 <= turn < len(turns):
+            question = str(turns[turn]["question"])
         yield from self._ask(question, [], turns, conv, k, show_scores, mode)
 
     def ask_example(

@@ -59,8 +59,8 @@ def build(
 
 
 COLUMNS = (
-    "questions", "unanswerable", "top1_cheap", "top1_reader", "top1_fused", "hit_with_joins",
-    "false_abstain", "unanswerable_abstained",
+    "questions", "unanswerable", "answer_removed", "top1_cheap", "top1_reader", "top1_fused",
+    "hit_with_joins", "false_abstain", "unanswerable_abstained", "answer_removed_abstained",
 )  # fmt: skip
 
 
@@ -81,10 +81,11 @@ def write_card(folder: Path, command: str) -> None:
     """MODEL_CARD.md from reader.json: data and licences, training, held-out metrics."""
     meta = json.loads((folder / "reader.json").read_text())
     train, cal, held = meta["train"], meta["calibration"], meta["heldout"]
-    cfg = train["config"]
+    cfg = {"answer_removed": 0.0, **train["config"]}  # readers trained before the option
     rows = table(held)
     curve = "\n".join(
-        f"| {c['threshold']:.2f} | {c['false_abstain']:.3f} | {c['unanswerable_abstained']:.3f} |"
+        f"| {c['threshold']:.2f} | {c['false_abstain']:.3f} | {c['unanswerable_abstained']:.3f} "
+        f"| {c['answer_removed_abstained']:.3f} |"
         for c in held["curve"]
     )
     template = (Path(__file__).parent / "MODEL_CARD.template.md").read_text()

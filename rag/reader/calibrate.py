@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import ModelError
 from ..lexical import content_words
-from .data import Group, load_groups
+from .data import Group, load_groups, without_answer
 from .export import FP32
 
 SHORTLISTS = (4, 6, 8, 10, 12)
@@ -63,13 +63,15 @@ def build_cases(
     from ..types import Passage
 
     questions = get_query_encoder(DEFAULT_MODEL).encode([g.question for g in groups])
-    flat = [s for g in groups for s in g.sentences]
-    vectors = get_encoder(DEFAULT_MODEL).encode(flat)
-    cases, at = [], 0
+    # A paragraph's questions share its sentences (and an answer-removed group its
+    # original's): each distinct sentence is encoded once.
+    distinct = list(dict.fromkeys(s for g in groups for s in g.sentences))
+    vectors = dict(zip(distinct, get_encoder(DEFAULT_MODEL).encode(distinct), strict=True))
+    cases = []
     for g, qv in zip(groups, questions, strict=True):
         text, sentences, label_at, before_at = "", [], {}, {}
         q_words = content_words(g.question)
-        vs = vectors[at : at + len(g.sentences)]
+        vs = [vectors[s] for s in g.sentences]
         rows = zip(g.sentences, g.labels, g.contexts, vs, strict=True)
         for s, y, before, v in rows:
             start = len(text)
@@ -85,7 +87,6 @@ def build_cases(
                     frozenset(content_words(s) & q_words),
                 )
             )
-        at += len(g.sentences)
         passage = Passage(
             1,
             0,
@@ -199,23 +200,23 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
         sub = [cases[i] for i in idx]
         ans = [i for i in idx if cases[i].group.answerable]
         un = [i for i in idx if not cases[i].group.answerable]
+        removed = [i for i in un if cases[i].group.answer_removed]
+        asked = [i for i in un if not cases[i].group.answer_removed]
         refused = [prob[i] < threshold for i in idx]
         answered_right = [
             prob[i] >= threshold and first_answers(cases[i], shortlist, weight) for i in idx
         ]
         out[split] = {
-            "questions": len(idx),
-            "unanswerable": len(un),
+            "questions": len(idx) - len(removed),
+            "unanswerable": len(asked),
+            "answer_removed": len(removed),
             "top1_cheap": round(accuracy(sub, 1, 1.0), 4),
             "top1_reader": round(accuracy(sub, shortlist, 0.0), 4),
             "top1_fused": round(accuracy(sub, shortlist, weight), 4),
             "hit_with_joins": round(joined_hit(sub, shortlist, weight, margin)[0], 4),
             "false_abstain": round(sum(prob[i] < threshold for i in ans) / max(1, len(ans)), 4),
-            "unanswerable_abstained": round(
-                sum(prob[i] < threshold for i in un) / max(1, len(un)), 4
-            )
-            if un
-            else None,
+            "unanswerable_abstained": share_refused(asked, prob, threshold),
+            "answer_removed_abstained": share_refused(removed, prob, threshold),
             "abstain_precision": round(
                 sum(not cases[i].group.answerable for i, r in zip(idx, refused, strict=True) if r)
                 / max(1, sum(refused)),
@@ -224,17 +225,27 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
             "answered_correct_share": round(sum(answered_right) / max(1, len(idx)), 4),
         }
     answerable = np.asarray([c.group.answerable for c in cases])
+    derived = np.asarray([c.group.answer_removed for c in cases])
     curve = []
     for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6):
         curve.append(
             {
                 "threshold": t,
                 "false_abstain": round(float((prob[answerable] < t).mean()), 4),
-                "unanswerable_abstained": round(float((prob[~answerable] < t).mean()), 4),
+                "unanswerable_abstained": round(
+                    float((prob[~answerable & ~derived] < t).mean()), 4
+                ),
+                "answer_removed_abstained": round(float((prob[derived] < t).mean()), 4),
             }
         )
     out["curve"] = curve
     return out
+
+
+def share_refused(kind: list[int], prob: Any, threshold: float) -> float | None:
+    """Share of the cases `kind` (indexes into `prob`) refused at `threshold`; None when
+    there are none."""
+    return round(sum(prob[i] < threshold for i in kind) / len(kind), 4) if kind else None
 
 
 def joined_hit(
@@ -262,6 +273,8 @@ def heldout_cases(folder: Path, data: Path, limit: int = 0) -> list[Case]:
     groups = [g for g in load_groups(data) if g.split in SPLITS]
     if limit:
         groups = [g for s in SPLITS for g in [g for g in groups if g.split == s][:limit]]
+    removed = [without_answer(g) for g in groups if g.answerable]
+    groups += [g for g in removed if g.answer_removed]
     return build_cases(groups, Reader(folder, calibrated=False).logits)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..lexical import content_words
@@ -46,10 +46,29 @@ class Group:
     source: str  # squad, qed, selqa
     article: str
     split: str = "train"  # train, or the held-out set's name
+    answer_removed: bool = False  # made by `without_answer`
 
     @property
     def answerable(self) -> bool:
         return any(self.labels)
+
+
+def without_answer(group: Group) -> Group:
+    """`group` with its answering sentences taken out: the same question over on-topic
+    sentences that do not answer it. SQuAD 2.0's unanswerable questions are rewritten to
+    contradict their paragraph; news readers' are mostly this kind instead, a fact the
+    articles lack ("Who was the judge?" over a report that names none). A group of
+    answering sentences only comes back unchanged."""
+    keep = [i for i, y in enumerate(group.labels) if not y]
+    if not keep:
+        return group
+    return replace(
+        group,
+        sentences=[group.sentences[i] for i in keep],
+        labels=[0] * len(keep),
+        contexts=[group.contexts[i] for i in keep],
+        answer_removed=True,
+    )
 
 
 def load_groups(folder: Path) -> list[Group]:

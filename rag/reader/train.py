@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..lexical import content_words
 from . import pair_text
-from .data import Group, load_groups
+from .data import Group, load_groups, without_answer
 
 
 @dataclass
@@ -52,12 +52,20 @@ class TrainConfig:
     micro_batch: int = 16  # pairs per forward pass (similar lengths together)
     frozen_layers: int = 2  # lowest transformer layers kept as they are (with the embeddings)
     steps: int = 0  # train exactly this many steps (0: `epochs`, cut at `max_minutes`)
+    # Share of answerable questions shown without their answering sentences, the no-answer
+    # slot as target (`data.without_answer`): on-topic sentences are not an answer.
+    answer_removed: float = 0.0
 
 
-def pick(group: Group, negatives: int, rng: random.Random) -> tuple[list[tuple[str, str]], int]:
+def pick(
+    group: Group, negatives: int, rng: random.Random, answer_removed: float = 0.0
+) -> tuple[list[tuple[str, str]], int]:
     """The (sentence, sentence before) pairs one step shows for `group`, and the index of
     the answering one (-1: none answers). Hard negatives (most shared words) first, the
-    rest at random."""
+    rest at random. With probability `answer_removed` an answerable group comes without
+    its answering sentences."""
+    if answer_removed and group.answerable and rng.random() < answer_removed:
+        group = without_answer(group)
     rows = list(zip(group.sentences, group.contexts, group.labels, strict=True))
     positives = [(s, c) for s, c, y in rows if y]
     others = [(s, c) for s, c, y in rows if not y]
@@ -157,7 +165,7 @@ def train(config: TrainConfig) -> Path:
         spans: list[tuple[int, int]] = []
         targets: list[int] = []
         for g in batch:
-            chosen, target = pick(g, config.negatives, rng)
+            chosen, target = pick(g, config.negatives, rng, config.answer_removed)
             spans.append((len(sentences), len(sentences) + len(chosen)))
             questions += [g.question] * len(chosen)
             sentences += [pair_text(s, c, config.context_words) for s, c in chosen]
