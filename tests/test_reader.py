@@ -255,6 +255,11 @@ def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) 
     ]  # fmt: skip
     card = (out / "MODEL_CARD.md").read_text()
     assert "CC BY-SA" in card and "--steps 2" in card
+    # Calibration also asked each answerable held-out question without its answer.
+    heldout = json.loads((out / "reader.json").read_text())["heldout"]
+    assert heldout["squad-heldout"]["answer_removed"] > 0, heldout
+    assert 0 <= heldout["squad-heldout"]["answer_removed_abstained"] <= 1
+    assert "answer removed, abstained" in card
     reader = Reader(out)
     assert len(reader.logits("Who founded Orla?", ["Ada Lind did.", "It rains."])) == 2
     assert 0 <= reader.answers([1.0, 0.5, 0.6]) <= 1
