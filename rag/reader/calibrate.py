@@ -196,26 +196,27 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
     prob, threshold = cal["heldout_probability"], cal["threshold"]
     out: dict[str, Any] = {}
     for split in SPLITS:
-        idx = [i for i, c in enumerate(cases) if c.group.split == split]
+        # The split's own questions; the answer-removed copies are reported on their own.
+        here = [i for i, c in enumerate(cases) if c.group.split == split]
+        idx = [i for i in here if not cases[i].group.answer_removed]
+        removed = [i for i in here if cases[i].group.answer_removed]
         sub = [cases[i] for i in idx]
         ans = [i for i in idx if cases[i].group.answerable]
         un = [i for i in idx if not cases[i].group.answerable]
-        removed = [i for i in un if cases[i].group.answer_removed]
-        asked = [i for i in un if not cases[i].group.answer_removed]
         refused = [prob[i] < threshold for i in idx]
         answered_right = [
             prob[i] >= threshold and first_answers(cases[i], shortlist, weight) for i in idx
         ]
         out[split] = {
-            "questions": len(idx) - len(removed),
-            "unanswerable": len(asked),
+            "questions": len(idx),
+            "unanswerable": len(un),
             "answer_removed": len(removed),
             "top1_cheap": round(accuracy(sub, 1, 1.0), 4),
             "top1_reader": round(accuracy(sub, shortlist, 0.0), 4),
             "top1_fused": round(accuracy(sub, shortlist, weight), 4),
             "hit_with_joins": round(joined_hit(sub, shortlist, weight, margin)[0], 4),
             "false_abstain": round(sum(prob[i] < threshold for i in ans) / max(1, len(ans)), 4),
-            "unanswerable_abstained": share_refused(asked, prob, threshold),
+            "unanswerable_abstained": share_refused(un, prob, threshold),
             "answer_removed_abstained": share_refused(removed, prob, threshold),
             "abstain_precision": round(
                 sum(not cases[i].group.answerable for i, r in zip(idx, refused, strict=True) if r)
