@@ -19,6 +19,7 @@ from test_answer import retrieved
 from rag.errors import ModelError, SettingsError
 from rag.extractive import compose
 from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
+from rag.reader.build import main as build_main
 from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
 from rag.reader.train import pick
 from rag.settings import Settings
@@ -260,6 +261,10 @@ def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) 
     assert heldout["squad-heldout"]["answer_removed"] > 0, heldout
     assert 0 <= heldout["squad-heldout"]["answer_removed_abstained"] <= 1
     assert "answer removed, abstained" in card
+    # Calibrated again (after a change to calibration): the card names both commands.
+    build_main([str(out), "--data", str(data), "--trained-by", "rag train-reader --steps 2"])
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"rag train-reader --steps 2; recalibrated: python -m rag.reader.build {out}" in card
     reader = Reader(out)
     assert len(reader.logits("Who founded Orla?", ["Ada Lind did.", "It rains."])) == 2
     assert 0 <= reader.answers([1.0, 0.5, 0.6]) <= 1
@@ -270,3 +275,11 @@ def test_train_reader_names_a_wrong_data_folder(tmp_path: Path, capsys) -> None:
 
     assert main(["train-reader", "--data", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
     assert f"{tmp_path} is not the QA data folder" in capsys.readouterr().err
+
+
+def test_recalibrating_names_a_missing_reader_and_a_wrong_data_folder(tmp_path: Path) -> None:
+    data = write_qa_folder(tmp_path / "qa")
+    with pytest.raises(SystemExit, match=r"holds no exported reader \(reader.json is missing\)"):
+        build_main([str(tmp_path), "--data", str(data), "--trained-by", "x"])
+    with pytest.raises(SystemExit, match="is not the QA data folder"):
+        build_main([str(tmp_path), "--data", str(tmp_path), "--trained-by", "x"])

@@ -12,7 +12,7 @@ import json
 import platform
 from pathlib import Path
 
-from ..errors import ModelError, SettingsError
+from ..errors import ModelError, RagError, SettingsError
 
 REQUIRED = ("squad-v2.0-dev.json", "qed-dev.jsonlines", "selqa-ass-dev.json", "selqa-ass-test.json")
 
@@ -27,12 +27,7 @@ def build(
     seed: int = 13,
     command: str = "",
 ) -> Path:
-    missing = [name for name in REQUIRED if not (data / name).is_file()]
-    if missing or not list(data.glob("nq-train-*-qed.jsonlines")):
-        raise SettingsError(
-            f"{data} is not the QA data folder (shared/data/qa): it lacks "
-            f"{', '.join(missing) or 'nq-train-*-qed.jsonlines'}."
-        )
+    check_data(data)
     try:
         import torch  # noqa: F401
         import transformers  # noqa: F401
@@ -56,6 +51,45 @@ def build(
     write_card(out, command)
     print(table(result))
     return out
+
+
+def check_data(data: Path) -> None:
+    missing = [name for name in REQUIRED if not (data / name).is_file()]
+    if missing or not list(data.glob("nq-train-*-qed.jsonlines")):
+        raise SettingsError(
+            f"{data} is not the QA data folder (shared/data/qa): it lacks "
+            f"{', '.join(missing) or 'nq-train-*-qed.jsonlines'}."
+        )
+
+
+def recalibrate(folder: Path, data: Path, trained_by: str) -> dict:
+    """Calibrate an exported reader in `folder` again (after `calibrate` changed) and
+    rewrite its card, which names `trained_by` (the command that trained it) and this
+    step; the weights stay as they are."""
+    from .calibrate import calibrate
+
+    check_data(data)
+    if not (folder / "reader.json").is_file():
+        raise ModelError(f"{folder} holds no exported reader (reader.json is missing).")
+    result = calibrate(folder, data)
+    again = f"python -m rag.reader.build {folder} --data {data} --trained-by TRAINED_BY"
+    write_card(folder, f"{trained_by}; recalibrated: {again}")
+    print(table(result))
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=recalibrate.__doc__)
+    parser.add_argument("folder", type=Path, help="an exported reader, e.g. rag/reader/model")
+    parser.add_argument("--data", type=Path, required=True, help="the QA sets (shared/data/qa)")
+    parser.add_argument("--trained-by", required=True, help="the training command, for the card")
+    args = parser.parse_args(argv)
+    try:
+        recalibrate(args.folder, args.data, args.trained_by)
+    except RagError as e:
+        raise SystemExit(f"error: {e}") from None
 
 
 COLUMNS = (
@@ -99,3 +133,7 @@ def write_card(folder: Path, command: str) -> None:
         curve=curve,
     )
     (folder / "MODEL_CARD.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
