@@ -18,6 +18,7 @@ from typing import Any
 from .errors import RagError
 from .settings import Settings, describe
 
+SHORT_ANSWER_LINE = "In short: {text} [{n}]"  # the span head's words, after the answer
 BENCH_HELP = "Measure build, query, memory and cold start (BENCHMARKS.md)."
 BENCH_MISSING = (
     "`rag bench` runs the benchmark package bench/ of a checkout of this repository, and "
@@ -209,6 +210,9 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if result.note:
         print(f"note: {result.note}", file=sys.stderr)
     print(result.answer)
+    if result.short_answer is not None:
+        short = result.short_answer
+        print("\n" + SHORT_ANSWER_LINE.format(text=short.text, n=short.n))
     unsupported = [s.text for s in result.sentences or [] if not s.supported]
     if unsupported:
         print("\nNot supported by the cited sources (check before trusting):")

@@ -243,9 +243,11 @@ class OnnxEncoder:
     def _export(self, target: Path) -> None:
         model = self.base.load()[0].auto_model.eval()
         export_onnx(
-            model, lambda out: out.last_hidden_state, target, "last_hidden_state",
-            {0: "batch", 1: "pieces"},
-        )  # fmt: skip
+            model,
+            lambda out: out.last_hidden_state,
+            target,
+            {"last_hidden_state": {0: "batch", 1: "pieces"}},
+        )
 
     def _load(self):
         with self._lock:
@@ -316,10 +318,11 @@ def _vectors(session: Any, encodings: list) -> np.ndarray:
 
 
 def export_onnx(
-    model: Any, pick: Callable[[Any], Any], target: Path, output: str, output_axes: dict[int, str]
+    model: Any, pick: Callable[[Any], Any], target: Path, outputs: dict[str, dict[int, str]]
 ) -> None:
     """Export a transformers model taking BERT's three inputs (batch x pieces) to `target`,
-    with `pick(model outputs)` as its one output."""
+    with `pick(model outputs)` (a tensor, or a tuple of them) as the outputs named in
+    `outputs` (name: its dynamic axes)."""
     import warnings
 
     import torch
@@ -350,8 +353,8 @@ def export_onnx(
             example,
             str(tmp),
             input_names=names,
-            output_names=[output],
-            dynamic_axes={**{n: {0: "batch", 1: "pieces"} for n in names}, output: output_axes},
+            output_names=list(outputs),
+            dynamic_axes={**{n: {0: "batch", 1: "pieces"} for n in names}, **outputs},
             opset_version=17,
             dynamo=False,
         )

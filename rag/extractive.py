@@ -21,7 +21,8 @@ the reader's calibrated probability that the best sentence answers is under its
 threshold, when even the best sentence is far from the question (cosine below
 `settings.abstain_below`), or when the question asks for a number or a date and no
 sentence good enough to join the answer holds one. Questions, headings and bylines are
-never quoted; no text is generated.
+never quoted; no text is generated. A reader with a span head also marks the words of the
+best sentence that answer (`short_answer`), when it finds them there.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .lexical import content_words, idf_weights, overlap
 from .reader import abstain_features, fuse, get_reader
 from .retrieve import Retrieved, Sentence, retrieve
 from .settings import Settings
-from .types import Answer, Citation, Passage
+from .types import Answer, Citation, Passage, ShortAnswer
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
 ABSTAIN_NOTE = "The closest passages are listed below; judge them yourself."
@@ -99,6 +100,10 @@ class Scored:
     passage: Passage
     before: list[Sentence]  # the sentences before it in the same passage, nearest last
     reader: float | None = None  # the trained reader's logit, when it read this sentence
+    # The reader's short answer inside the sentence (document characters) and its score
+    # over "no answer here", from a reader with a span head.
+    span: tuple[int, int] | None = None
+    span_score: float | None = None
 
 
 def is_statement(text: str) -> bool:
@@ -169,17 +174,21 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
     short = scored[: cal.shortlist]
-    logits = reader.logits(
+    readings = reader.read(
         question,
         [s.sentence.text for s in short],
         [s.before[-1].text if s.before else "" for s in short],
     )
-    for item, score, logit in zip(
-        short, fuse(logits, [s.score for s in short], cal.cheap_weight), logits, strict=True
-    ):
-        item.score, item.reader = score, logit
+    logits = [r.logit for r in readings]
+    fused = fuse(logits, [s.score for s in short], cal.cheap_weight)
+    for item, score, reading in zip(short, fused, readings, strict=True):
+        item.score, item.reader, item.span_score = score, reading.logit, reading.span_score
+        if reading.span is not None:
+            at = item.sentence.start
+            item.span = (at + reading.span[0], at + reading.span[1])
     short.sort(key=lambda s: -s.score)
-    confidence = reader.answers(abstain_features(logits, best_cosine))
+    span_scores = [r.span_score for r in readings if r.span_score is not None]
+    confidence = reader.answers(abstain_features(logits, best_cosine, span_scores))
     floor = short[0].score - cal.join_margin
     threshold = cal.threshold if settings.reader_threshold < 0 else settings.reader_threshold
     abstain = (
@@ -223,6 +232,22 @@ def compose(retrieved: Retrieved, settings: Settings) -> tuple[str, Ranking, lis
         )
         parts.append(f"{quote} [{n}]")
     return " ".join(parts), ranking, citations, note
+
+
+def short_answer(ranking: Ranking, citations: list[Citation]) -> ShortAnswer | None:
+    """The span head's answer inside the best sentence, when the head finds one there
+    (score over "no answer here" above 0) and the sentence is quoted."""
+    if ranking.abstain or not ranking.sentences:
+        return None
+    best = ranking.sentences[0]
+    if best.span is None or best.span_score is None or best.span_score <= 0:
+        return None
+    start, end = best.span
+    doc = best.passage.doc_id
+    for c in citations:
+        if c.doc_id == doc and c.start <= start and end <= c.end:
+            return ShortAnswer(c.n, c.quote[start - c.start : end - c.start], start, end)
+    return None
 
 
 def _lacks_type(question: str, scored: list[Scored], floor: float) -> bool:
@@ -332,6 +357,7 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
         passages=shown,
         note=note,
         confidence=ranking.confidence,
+        short_answer=short_answer(ranking, citations),
         timings_ms={
             "retrieve": round(retrieved.ms, 2),
             "answer": round((done - t_answer) * 1000, 2),

@@ -128,6 +128,20 @@ class Citation:
 
 
 @dataclass
+class ShortAnswer:
+    """The words inside a quoted sentence that answer the question ("Simona Halep"), from
+    the reader's span head; `text[start:end] == text` in its document, inside citation `n`."""
+
+    n: int
+    text: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class CheckedSentence:
     """One sentence of a generated answer, as the checker (rag/grounding.py) judged it."""
 
@@ -214,6 +228,9 @@ class Answer:
     # The trained reader's probability (0..1) that the best sentence found answers the
     # question; None when the cosine scorer chose (answer_reader = cosine) or nothing did.
     confidence: float | None = None
+    # The answer's words inside the best quoted sentence; None when the reader has no span
+    # head, is not sure of one, or the answer abstained.
+    short_answer: ShortAnswer | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {
@@ -231,6 +248,7 @@ class Answer:
             "grounded": self.grounded,
             "llm": None if self.llm is None else self.llm.to_json(),
             "confidence": self.confidence,
+            "short_answer": None if self.short_answer is None else self.short_answer.to_json(),
         }
         data.update({key: value for key, value in optional.items() if value is not None})
         if self.note:

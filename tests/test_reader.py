@@ -11,18 +11,20 @@ import json
 import random
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from test_answer import retrieved
 
 from rag.errors import ModelError, SettingsError
-from rag.extractive import compose
+from rag.extractive import compose, short_answer
 from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
 from rag.reader.build import main as build_main
 from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
-from rag.reader.train import pick
+from rag.reader.train import pick, token_targets
 from rag.settings import Settings
+from rag.types import ShortAnswer
 
 TRAINED = Settings.load(env={})
 
@@ -62,6 +64,25 @@ def test_the_reader_finds_no_answer_among_sentences_naming_no_judge() -> None:
     assert max(logits[:3]) < 0 < logits[3]
     reader = get_reader()
     assert reader.answers([max(logits[:3]), 0.0, 0.5]) < reader.answers([logits[3], 0.0, 0.5])
+
+
+def test_the_short_answer_is_the_best_sentences_span_inside_its_quote() -> None:
+    question = "Who won the prize?"
+    sentence = "Mara Velde won the prize in 2031."
+    r = retrieved(question, [("a", "", [("Rain fell.", 0.3), (sentence, 0.8)])])
+    _, ranking, citations, _ = compose(r, TRAINED)
+    assert short_answer(ranking, citations) is None  # the shipped reader has no span head
+    best = ranking.sentences[0]
+    start = best.sentence.start
+    best.span, best.span_score = (start, start + len("Mara Velde")), 3.2
+    short = short_answer(ranking, citations)
+    assert short == ShortAnswer(citations[0].n, "Mara Velde", start, start + 10)
+    assert r.passages[0].text[short.start : short.end] == short.text
+    best.span_score = -0.5  # the head prefers "no answer here"
+    assert short_answer(ranking, citations) is None
+    best.span_score = 3.2
+    assert short_answer(replace(ranking, abstain=True), citations) is None
+    assert short_answer(ranking, []) is None  # not quoted
 
 
 def test_the_threshold_setting_moves_abstention() -> None:
@@ -167,7 +188,8 @@ def write_qa_folder(folder: Path) -> Path:
     qed = {"question_text": "what is the medical term for webbed toes", "title_text": "Toes",
            "paragraph_text": text, "sentence_starts": [0, text.index("It")]}  # fmt: skip
     train = {**qed, "answer_spans": [[text.index("syndactyly"), text.index(" .")]]}
-    dev = {**qed, "original_nq_answers": [[{"start": text.index("syndactyly")}]]}
+    at = text.index("syndactyly")
+    dev = {**qed, "original_nq_answers": [[{"start": at, "end": at + len("syndactyly")}]]}
     bowl = {**train, "question_text": "who won super bowl 50"}
     (folder / "nq-train-00-qed.jsonlines").write_text(
         "\n".join(json.dumps(r) for r in [train, bowl])
@@ -199,6 +221,10 @@ def test_qa_sets_become_labelled_groups_split_by_article(tmp_path: Path) -> None
     qed = [g for g in groups if g.source == "qed"]
     assert [(g.split, g.labels) for g in qed] == [("train", [1, 0]), ("qed-dev", [1, 0])]
     assert qed[0].sentences[0] == "Webbed toes is the common name for syndactyly."
+    # Where the set marks the answer, the answering sentence carries it as its span.
+    for g in (founded, *qed):
+        (a, b), rest = g.spans[0], g.spans[1:]
+        assert g.sentences[0][a:b] in ("Ada Lind", "syndactyly") and not any(rest)
     assert not any("super bowl" in g.question.lower() for g in groups)
     selqa = [g for g in groups if g.source == "selqa"]
     assert [g.split for g in selqa] == ["selqa-dev", "train"] or [g.split for g in selqa] == [
@@ -224,15 +250,39 @@ def test_a_step_shows_hard_negatives_and_marks_the_answer() -> None:
         "squad",
         "x",
     )
-    chosen, target = pick(group, 2, random.Random(0))
+    chosen, target, span = pick(group, 2, random.Random(0))
     assert chosen[target] == ("Ada Lind did.", "Rain.") and len(chosen) == 3
+    assert span is None  # the group marks no answer span
+    marked = replace(group, spans=[None, None, None, (0, 8)])
+    assert pick(marked, 2, random.Random(0))[2] == (0, 8)
     hardest = ("The city of Orla was founded long ago.", "Orla is a city.")
     assert hardest in chosen  # each with the sentence before it
     unanswerable = Group("Who?", ["A b c.", "D e f."], [0, 0], ["", "A b c."], "squad", "x")
     assert pick(unanswerable, 3, random.Random(0))[1] == -1
     # Shown without its answer, the same question is one the no-answer slot must win.
-    chosen, target = pick(group, 5, random.Random(0), answer_removed=1.0)
+    chosen, target, span = pick(marked, 5, random.Random(0), answer_removed=1.0)
     assert target == -1 and len(chosen) == 3 and ("Ada Lind did.", "Rain.") not in chosen
+    assert span is None
+
+
+def test_an_answer_span_maps_to_the_word_pieces_of_the_sentence() -> None:
+    from transformers import AutoTokenizer
+
+    from rag.embed import bundled_model_path
+
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    sentence = "В 2019 году Симона Халеп 🙂 beat Serena Williams."
+    enc = tokenizer(["Who won?"], [sentence], return_offsets_mapping=True)
+    offsets, ids = enc["offset_mapping"][0], enc.sequence_ids(0)
+    for answer in ("Симона Халеп", "Serena Williams", "2019"):
+        a = sentence.index(answer)
+        start, end = token_targets(offsets, ids, (a, a + len(answer)))
+        assert sentence[offsets[start][0] : offsets[end][1]] == answer
+    # An answer cut off by truncation has no target.
+    short = tokenizer(["Who won?"], [sentence], return_offsets_mapping=True, max_length=8,
+                      truncation=True)  # fmt: skip
+    a = sentence.index("Williams")
+    assert token_targets(short["offset_mapping"][0], short.sequence_ids(0), (a, a + 8)) is None
 
 
 def test_without_answer_keeps_the_other_sentences_in_order() -> None:
@@ -267,7 +317,13 @@ def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) 
     assert f"rag train-reader --steps 2; recalibrated: python -m rag.reader.build {out}" in card
     reader = Reader(out)
     assert len(reader.logits("Who founded Orla?", ["Ada Lind did.", "It rains."])) == 2
-    assert 0 <= reader.answers([1.0, 0.5, 0.6]) <= 1
+    # The span head: a short answer inside each sentence, and its score joins abstention.
+    readings = reader.read("Who founded Orla?", ["Ada Lind did.", "Он 🙂 пришёл."])
+    for r, text in zip(readings, ["Ada Lind did.", "Он 🙂 пришёл."], strict=True):
+        assert r.span is not None and 0 <= r.span[0] < r.span[1] <= len(text)
+        assert r.span_score is not None
+    assert len(reader.calibration.coef) == 4 and 0 <= reader.answers([1.0, 0.5, 0.6, 2.0]) <= 1
+    assert "short_exact" in heldout["squad-heldout"] and "A span head" in card
 
 
 def test_train_reader_names_a_wrong_data_folder(tmp_path: Path, capsys) -> None:

@@ -6,9 +6,11 @@ folder ships inside the package (`rag/reader/model`, trained by `rag train-reade
 its MODEL_CARD.md). `Reader.logits(question, sentences, befores)` reads each (question,
 sentence) pair as a cross-encoder, the sentence followed by the end of the one before it
 (`pair_text`), and returns one logit per sentence: above 0 it more likely answers than not.
-`Reader.answers(features)` is the calibrated abstention model: the probability that the
-best sentence found answers the question, from the reader's and the cheap scorer's signals
-(`abstain_features`). Each pair runs alone, on one thread: dynamic
+`Reader.read` gives each sentence's `Reading`: the logit and, from a reader trained with
+a span head, the short answer inside the sentence (`spans.best_span`) and how sure the
+head is that one is there. `Reader.answers(features)` is the calibrated abstention model:
+the probability that the best sentence found answers the question, from the reader's and
+the cheap scorer's signals (`abstain_features`). Each pair runs alone, on one thread: dynamic
 int8 scales activations over a run, so a pair batched with others would score a little
 differently, and scores must not depend on what else was asked at the same time.
 
@@ -28,6 +30,7 @@ from typing import Any
 
 from ..errors import ModelError
 from ..manifest import file_sha256
+from .spans import best_span
 
 BUNDLED = Path(__file__).parent / "model"
 MODEL_FILE = "reader-int8.onnx"
@@ -61,12 +64,28 @@ class Calibration:
     threshold: float  # answer when the probability reaches it
 
 
-def abstain_features(logits: list[float], best_cosine: float) -> list[float]:
-    """The abstention model's inputs: the best reader logit, its lead over the second, and
-    the best sentence cosine (the old abstention signal)."""
+SPAN_SCORE_CAP = 10.0
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader makes of one sentence."""
+
+    logit: float  # > 0: it more likely answers the question than not
+    span: tuple[int, int] | None = None  # the short answer, as characters of the sentence
+    span_score: float | None = None  # the span over "no answer here"; None: no span head
+
+
+def abstain_features(
+    logits: list[float], best_cosine: float, span_scores: list[float] | None = None
+) -> list[float]:
+    """The abstention model's inputs: the best reader logit, its lead over the second, the
+    best sentence cosine (the old abstention signal) and, for a reader with a span head,
+    the best span score (capped: a sure span is sure enough)."""
     ordered = sorted(logits, reverse=True)
     lead = ordered[0] - ordered[1] if len(ordered) > 1 else 0.0
-    return [ordered[0], lead, best_cosine]
+    spans = [max(-SPAN_SCORE_CAP, min(SPAN_SCORE_CAP, max(span_scores)))] if span_scores else []
+    return [ordered[0], lead, best_cosine, *spans]
 
 
 class Reader:
@@ -137,30 +156,45 @@ class Reader:
     def logits(
         self, question: str, sentences: list[str], befores: list[str] | None = None
     ) -> list[float]:
-        """One logit per sentence: how likely it answers `question` (> 0: more likely than
-        not), each read with the end of the sentence before it in `befores` ("": none)."""
+        """One logit per sentence (see `read`)."""
+        return [r.logit for r in self.read(question, sentences, befores)]
+
+    def read(
+        self, question: str, sentences: list[str], befores: list[str] | None = None
+    ) -> list[Reading]:
+        """How each sentence answers `question`, each read with the end of the sentence
+        before it in `befores` ("": none)."""
         if not sentences:
             return []
         session, tokenizer = self._load()
         import numpy as np
 
-        texts = [
-            pair_text(s, b, self.context_words)
-            for s, b in zip(sentences, befores or [""] * len(sentences), strict=True)
-        ]
-
-        def one(text: str) -> float:
-            e = tokenizer.encode(question, text)
+        def one(sentence: str, before: str) -> Reading:
+            e = tokenizer.encode(question, pair_text(sentence, before, self.context_words))
             feeds = {
                 "input_ids": np.asarray([e.ids], dtype=np.int64),
                 "attention_mask": np.asarray([e.attention_mask], dtype=np.int64),
                 "token_type_ids": np.asarray([e.type_ids], dtype=np.int64),
             }
-            return float(session.run(None, feeds)[0][0])
+            outputs = session.run(None, feeds)
+            logit = float(outputs[0][0])
+            if len(outputs) < 2:  # a reader without a span head
+                return Reading(logit)
+            ends = outputs[1][0]  # pieces x (start, end)
+            span, score = best_span(
+                ends[:, 0].tolist(),
+                ends[:, 1].tolist(),
+                e.offsets,
+                e.sequence_ids,
+                sentence,
+                len(sentence),
+            )
+            return Reading(logit, span, score)
 
-        if len(texts) == 1:
-            return [one(texts[0])]
-        return list(_pool().map(one, texts))
+        pairs = list(zip(sentences, befores or [""] * len(sentences), strict=True))
+        if len(pairs) == 1:
+            return [one(*pairs[0])]
+        return list(_pool().map(lambda pair: one(*pair), pairs))
 
     def answers(self, features: list[float]) -> float:
         """Probability that the best sentence answers the question (see `abstain_features`)."""
@@ -210,6 +244,7 @@ __all__ = [
     "BUNDLED",
     "Calibration",
     "Reader",
+    "Reading",
     "abstain_features",
     "fuse",
     "get_reader",

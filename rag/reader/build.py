@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
 COLUMNS = (
     "questions", "unanswerable", "answer_removed", "top1_cheap", "top1_reader", "top1_fused",
     "hit_with_joins", "false_abstain", "unanswerable_abstained", "answer_removed_abstained",
+    "short_exact", "short_f1",
 )  # fmt: skip
 
 
@@ -107,7 +108,7 @@ def table(result: dict) -> str:
     lines = ["| split | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for split, m in result.items():
         if isinstance(m, dict) and "top1_fused" in m:
-            lines.append(f"| {split} | " + " | ".join(cell(m[c]) for c in COLUMNS) + " |")
+            lines.append(f"| {split} | " + " | ".join(cell(m.get(c)) for c in COLUMNS) + " |")
     return "\n".join(lines)
 
 
@@ -115,7 +116,9 @@ def write_card(folder: Path, command: str) -> None:
     """MODEL_CARD.md from reader.json: data and licences, training, held-out metrics."""
     meta = json.loads((folder / "reader.json").read_text())
     train, cal, held = meta["train"], meta["calibration"], meta["heldout"]
-    cfg = {"answer_removed": 0.0, **train["config"]}  # readers trained before the option
+    # Readers trained before an option existed ran without it.
+    cfg = {"answer_removed": 0.0, "span_weight": 0.0, **train["config"]}
+    spans = meta.get("span_head", False)
     rows = table(held)
     curve = "\n".join(
         f"| {c['threshold']:.2f} | {c['false_abstain']:.3f} | {c['unanswerable_abstained']:.3f} "
@@ -131,6 +134,15 @@ def write_card(folder: Path, command: str) -> None:
         machine=platform.machine(),
         rows=rows,
         curve=curve,
+        span_head=(
+            f"A span head (one linear layer over the last layer's word pieces, loss weight "
+            f"{cfg['span_weight']}) also marks where the answer starts and ends in the "
+            "sentence, or [CLS] when it holds none (SQuAD 2.0's null answer); trained on "
+            "SQuAD's and QED's marked answers."
+            if spans
+            else "No span head."
+        ),
+        span_feature=", best span score over null" if spans else "",
     )
     (folder / "MODEL_CARD.md").write_text(text)
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
 from ..lexical import content_words
+from . import Reading
 from .data import Group, load_groups, without_answer
 from .export import FP32
 
@@ -49,10 +50,14 @@ class Case:
     befores: list[str]  # the sentence before each ranked one in its paragraph
     best_cosine: float
     logits: list[float]  # for the top max(SHORTLISTS) of the ranking
+    span_scores: list[float] = field(default_factory=list)  # the same's; empty: no span head
+    # The short answer the span head found in each of them (sentence characters).
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
+    gold: list[tuple[int, int] | None] = field(default_factory=list)  # marked answer, ranked
 
 
 def build_cases(
-    groups: list[Group], logits_of: Callable[[str, list[str], list[str]], list[float]]
+    groups: list[Group], read: Callable[[str, list[str], list[str]], list[Reading]]
 ) -> list[Case]:
     """Rank each group's sentences with the cheap scorer and read the top ones."""
     import numpy as np
@@ -69,14 +74,15 @@ def build_cases(
     vectors = dict(zip(distinct, get_encoder(DEFAULT_MODEL).encode(distinct), strict=True))
     cases = []
     for g, qv in zip(groups, questions, strict=True):
-        text, sentences, label_at, before_at = "", [], {}, {}
+        text, sentences, label_at, before_at, gold_at = "", [], {}, {}, {}
         q_words = content_words(g.question)
         vs = [vectors[s] for s in g.sentences]
-        rows = zip(g.sentences, g.labels, g.contexts, vs, strict=True)
-        for s, y, before, v in rows:
+        golds = g.spans or [None] * len(g.sentences)
+        rows = zip(g.sentences, g.labels, g.contexts, vs, golds, strict=True)
+        for s, y, before, v, gold in rows:
             start = len(text)
             text += s + " "
-            label_at[start], before_at[start] = y, before
+            label_at[start], before_at[start], gold_at[start] = y, before, gold
             sentences.append(
                 Sentence(
                     start,
@@ -107,6 +113,8 @@ def build_cases(
             continue  # the answer is in no quotable sentence: nothing to learn here
         befores = [before_at[r.sentence.start] for r in ranked]
         top = max(SHORTLISTS)
+        readings = read(g.question, [r.sentence.text for r in ranked[:top]], befores[:top])
+        with_spans = [r for r in readings if r.span_score is not None]
         cases.append(
             Case(
                 g,
@@ -115,7 +123,10 @@ def build_cases(
                 [r.sentence.text for r in ranked],
                 befores,
                 max(s.cosine for s in sentences),
-                logits_of(g.question, [r.sentence.text for r in ranked[:top]], befores[:top]),
+                [r.logit for r in readings],
+                [r.span_score for r in with_spans if r.span_score is not None],
+                [r.span for r in with_spans],
+                [gold_at[r.sentence.start] for r in ranked],
             )
         )
     return cases
@@ -151,7 +162,12 @@ def fit_abstention(cases: list[Case], shortlist: int, weight: float) -> dict[str
 
     from . import abstain_features
 
-    x = np.asarray([abstain_features(c.logits[:shortlist], c.best_cosine) for c in cases])
+    x = np.asarray(
+        [
+            abstain_features(c.logits[:shortlist], c.best_cosine, c.span_scores[:shortlist])
+            for c in cases
+        ]
+    )
     # Whether the candidates hold an answer: what abstaining must tell apart.
     y = np.asarray([int(c.group.answerable) for c in cases])
     if len(set(y.tolist())) < 2:
@@ -224,6 +240,7 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
                 4,
             ),
             "answered_correct_share": round(sum(answered_right) / max(1, len(idx)), 4),
+            **short_answers(sub, shortlist, weight),
         }
     answerable = np.asarray([c.group.answerable for c in cases])
     derived = np.asarray([c.group.answer_removed for c in cases])
@@ -241,6 +258,31 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
         )
     out["curve"] = curve
     return out
+
+
+def short_answers(cases: list[Case], shortlist: int, weight: float) -> dict[str, float]:
+    """SQuAD's exact match and F1 of the span head's answer in the first sentence, over
+    the answerable cases whose set marks the answer (0 when the first sentence does not
+    answer); nothing for a reader without a span head or a split without marked answers."""
+    from .spans import exact_match, token_f1
+
+    marked = [c for c in cases if c.spans and any(c.gold)]
+    if not marked:
+        return {}
+    exact, f1 = 0, 0.0
+    for c in marked:
+        first = fused_order(c, shortlist, weight)[0][0]
+        found = c.spans[first] if first < len(c.spans) else None
+        gold = c.gold[first]
+        if found and gold:
+            text = c.texts[first]
+            answer = [text[gold[0] : gold[1]]]
+            exact += exact_match(text[found[0] : found[1]], answer)
+            f1 += token_f1(text[found[0] : found[1]], answer)
+    return {
+        "short_exact": round(exact / len(marked), 4),
+        "short_f1": round(f1 / len(marked), 4),
+    }
 
 
 def share_refused(kind: list[int], prob: Any, threshold: float) -> float | None:
@@ -276,7 +318,7 @@ def heldout_cases(folder: Path, data: Path, limit: int = 0) -> list[Case]:
         groups = [g for s in SPLITS for g in [g for g in groups if g.split == s][:limit]]
     removed = [without_answer(g) for g in groups if g.answerable]
     groups += [g for g in removed if g.answer_removed]
-    return build_cases(groups, Reader(folder, calibrated=False).logits)
+    return build_cases(groups, Reader(folder, calibrated=False).read)
 
 
 def calibrate(

@@ -10,6 +10,9 @@ question (the on-topic restatements the answerer must learn to pass over; more f
 held-out articles, so that calibration sees as many candidates as retrieval gives). QED's
 tokenized text ("Earth 's") is joined back the way news prose is written.
 
+Where the set marks the answer itself (SQuAD, QED), each answering sentence also carries
+the answer's character span inside it (`Group.spans`), for the reader's span head.
+
 `split(groups)` assigns every group to "train" or a held-out split by whole article (SQuAD),
 by file (QED dev, SelQA dev), never by question, so no held-out paragraph was trained on.
 This module reads and labels; it does not tokenize, sample or train.
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..lexical import content_words
@@ -47,6 +50,9 @@ class Group:
     article: str
     split: str = "train"  # train, or the held-out set's name
     answer_removed: bool = False  # made by `without_answer`
+    # Per sentence, the answer's (start, end) characters inside it; None where no answer
+    # is marked. Empty: the set marks none (SelQA).
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
 
     @property
     def answerable(self) -> bool:
@@ -68,6 +74,7 @@ def without_answer(group: Group) -> Group:
         labels=[0] * len(keep),
         contexts=[group.contexts[i] for i in keep],
         answer_removed=True,
+        spans=[],
     )
 
 
@@ -107,8 +114,9 @@ def load_squad(path: Path) -> list[Group]:
             spans, sentences, before, _ = paragraphs[i]
             others = [s for j, para in enumerate(paragraphs) if j != i for s in para[3]]
             for qa in p["qas"]:
-                starts = {a["answer_start"] for a in qa["answers"]}
-                labels = [int(any(a <= s < b for s in starts)) for a, b in spans]
+                answers = [(a["answer_start"], len(a["text"])) for a in qa["answers"]]
+                inside = [answer_inside(a, b, answers) for a, b in spans]
+                labels = [int(span is not None) for span in inside]
                 if qa["answers"] and not any(labels):
                     continue  # an answer the splitter put between sentences
                 n = OTHER_PARAGRAPH_NEGATIVES if split == "train" else HELDOUT_OTHER_SENTENCES
@@ -122,9 +130,20 @@ def load_squad(path: Path) -> list[Group]:
                         "squad",
                         title,
                         split,
+                        spans=inside + [None] * len(extra),
                     )
                 )
     return groups
+
+
+def answer_inside(start: int, end: int, answers: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The first answer (paragraph offset, length) starting inside the sentence at
+    [start, end), as characters of the sentence (cut at its end); None when none starts
+    there."""
+    for at, length in answers:
+        if start <= at < end:
+            return at - start, min(at + length, end) - start
+    return None
 
 
 @dataclass
@@ -178,18 +197,48 @@ def load_qed(path: Path, split: str) -> list[Group]:
         text, starts = row["paragraph_text"], row["sentence_starts"] or [0]
         bounds = list(zip(starts, [*starts[1:], len(text)], strict=True))
         if "answer_spans" in row:  # the train files; the dev file keeps NQ's own answers
-            answer_starts = {start for start, _ in row["answer_spans"]}
+            answers = [(start, end) for start, end in row["answer_spans"]]
         else:
-            answer_starts = {a["start"] for group in row["original_nq_answers"] for a in group}
-        labels = [int(any(a <= s < b for s in answer_starts)) for a, b in bounds]
+            answers = [
+                (a["start"], a["end"]) for group in row["original_nq_answers"] for a in group
+            ]
+        labels = [int(any(a <= s < b for s, _ in answers)) for a, b in bounds]
         if not any(labels):
             continue  # every QED question has an answer; this one fell outside the sentences
         sentences = [detokenize(text[a:b]) for a, b in bounds]
+        # The sentences are detokenized, so each answer is found again by its text.
+        spans = [
+            next(
+                (
+                    found
+                    for s, e in answers
+                    if a <= s < b and (found := find_span(sentence, detokenize(text[s:e])))
+                ),
+                None,
+            )
+            for (a, b), sentence in zip(bounds, sentences, strict=True)
+        ]
         question = row["question_text"].strip() + "?"
         groups.append(
-            Group(question, sentences, labels, previous(sentences), "qed", row["title_text"], split)
+            Group(
+                question,
+                sentences,
+                labels,
+                previous(sentences),
+                "qed",
+                row["title_text"],
+                split,
+                spans=spans,
+            )
         )
     return groups
+
+
+def find_span(sentence: str, answer: str) -> tuple[int, int] | None:
+    """Where `answer` first occurs in `sentence`, as (start, end); None when it does not
+    (or is empty)."""
+    at = sentence.find(answer) if answer else -1
+    return (at, at + len(answer)) if at >= 0 else None
 
 
 def load_selqa(path: Path, split: str) -> list[Group]:

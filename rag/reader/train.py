@@ -8,11 +8,14 @@ hardest first (those sharing most words with the question: restatements and SQuA
 plausible-but-wrong sentences). The loss is a softmax over one question's sentences plus a
 learned no-answer slot (the answering sentence, or the slot when none answers), plus each
 sentence's own binary cross-entropy so that a logit means the same across questions.
+A span head (`SpanHead`, one linear layer over the last layer's word pieces) learns where
+the answer starts and ends inside an answering sentence, and to point at [CLS] in one that
+does not answer (SQuAD 2.0's null answer); its loss is weighted by `span_weight`.
 Sequences are padded per batch, not to `max_length`. Everything is seeded; the held-out
 splits of `data.split` are never seen.
 
-It writes a Hugging Face folder (`save_pretrained`) and `train.json` (the settings, data
-counts, loss curve); `export.py` turns that into the shipped ONNX files. It does not
+It writes a Hugging Face folder (`save_pretrained`), `span_head.pt` and `train.json` (the
+settings, data counts, loss curve); `export.py` turns that into the shipped ONNX files. It does not
 evaluate or calibrate (see `calibrate.py`).
 """
 
@@ -55,18 +58,26 @@ class TrainConfig:
     # Share of answerable questions shown without their answering sentences, the no-answer
     # slot as target (`data.without_answer`): on-topic sentences are not an answer.
     answer_removed: float = 0.0
+    span_weight: float = 1.0  # the span head's loss beside the sentence losses (0: no head)
+
+
+SPAN_HEAD = "span_head.pt"
 
 
 def pick(
     group: Group, negatives: int, rng: random.Random, answer_removed: float = 0.0
-) -> tuple[list[tuple[str, str]], int]:
-    """The (sentence, sentence before) pairs one step shows for `group`, and the index of
-    the answering one (-1: none answers). Hard negatives (most shared words) first, the
-    rest at random. With probability `answer_removed` an answerable group comes without
-    its answering sentences."""
+) -> tuple[list[tuple[str, str]], int, tuple[int, int] | None]:
+    """The (sentence, sentence before) pairs one step shows for `group`, the index of
+    the answering one (-1: none answers) and the answer's span inside it (None: unknown).
+    Hard negatives (most shared words) first, the rest at random. With probability
+    `answer_removed` an answerable group comes without its answering sentences."""
     if answer_removed and group.answerable and rng.random() < answer_removed:
         group = without_answer(group)
     rows = list(zip(group.sentences, group.contexts, group.labels, strict=True))
+    span_of = {
+        (s, c): span
+        for (s, c, _), span in zip(rows, group.spans or [None] * len(rows), strict=True)
+    }
     positives = [(s, c) for s, c, y in rows if y]
     others = [(s, c) for s, c, y in rows if not y]
     words = content_words(group.question)
@@ -78,27 +89,90 @@ def pick(
         chosen.append(rng.choice(positives))
     rng.shuffle(chosen)
     target = next((i for i, s in enumerate(chosen) if s in positives), -1) if positives else -1
-    return chosen, target
+    return chosen, target, span_of[chosen[target]] if target >= 0 else None
 
 
-def forward(model, tokenizer, questions: list[str], sentences: list[str], config: TrainConfig):  # type: ignore[no-untyped-def]
-    """The logits of (question, sentence) pairs, in order. Pairs run in micro-batches of
-    similar length, each padded to its own longest: a step's pairs average about half
-    of `max_length`, and padding every pair to the longest would double the work."""
+def span_head(hidden: int = 384):  # type: ignore[no-untyped-def]
+    """The span head: start and end logits for each word piece of the last layer."""
     import torch
 
-    enc = tokenizer(questions, sentences, truncation=True, max_length=config.max_length)
+    return torch.nn.Linear(hidden, 2)
+
+
+def token_targets(offsets: list[tuple[int, int]], sequence_ids: list, span: tuple[int, int]):  # type: ignore[no-untyped-def]
+    """The word pieces (of the pair's second text) where `span` starts and ends; None when
+    truncation cut it off."""
+    start = end = None
+    for i, ((a, b), seq) in enumerate(zip(offsets, sequence_ids, strict=True)):
+        if seq != 1 or a == b:
+            continue
+        if start is None and b > span[0]:
+            start = i
+        if a < span[1]:
+            end = i
+    return (start, end) if start is not None and end is not None and start <= end else None
+
+
+def forward(  # type: ignore[no-untyped-def]
+    model,
+    head,
+    tokenizer,
+    questions: list[str],
+    sentences: list[str],
+    spans: list,
+    config: TrainConfig,
+):
+    """The logits of (question, sentence) pairs, in order, and the span loss over those
+    with a target in `spans` ((start, end) characters: an answer; "null": none; None: no
+    span target). Pairs run in micro-batches of similar length, each padded to its own
+    longest: a step's pairs average about half of `max_length`, and padding every pair to
+    the longest would double the work."""
+    import torch
+
+    enc = tokenizer(
+        questions,
+        sentences,
+        truncation=True,
+        max_length=config.max_length,
+        return_offsets_mapping=True,
+    )
+    targets: list[tuple[int, int] | None] = []
+    for i, span in enumerate(spans):
+        if span == "null":
+            targets.append((0, 0))  # [CLS]: this sentence holds no answer
+        elif span is not None:
+            targets.append(token_targets(enc["offset_mapping"][i], enc.sequence_ids(i), span))
+        else:
+            targets.append(None)
+    seq_ids = [[1 if s == 1 else 0 for s in enc.sequence_ids(i)] for i in range(len(questions))]
+    del enc["offset_mapping"]
     order = sorted(range(len(questions)), key=lambda i: len(enc["input_ids"][i]))
-    parts = []
+    parts, span_losses = [], []
     for at in range(0, len(order), config.micro_batch):
         rows = order[at : at + config.micro_batch]
         batch = tokenizer.pad(
             {k: [v[i] for i in rows] for k, v in enc.items()}, return_tensors="pt"
         )
-        parts.append(model(**batch).logits.squeeze(-1))
+        out = model(**batch, output_hidden_states=head is not None)
+        parts.append(out.logits.squeeze(-1))
+        if head is None:
+            continue
+        ends = head(out.hidden_states[-1])  # batch x pieces x 2
+        for j, i in enumerate(rows):
+            if targets[i] is None:
+                continue
+            # Only [CLS] and the sentence's own word pieces may be pointed at.
+            allowed = torch.zeros(ends.shape[1], dtype=torch.bool)
+            allowed[0] = True
+            allowed[: len(seq_ids[i])] |= torch.tensor(seq_ids[i], dtype=torch.bool)
+            masked = ends[j].masked_fill(~allowed.unsqueeze(-1), -1e4)
+            span_losses.append(
+                torch.nn.functional.cross_entropy(masked.T, torch.tensor(targets[i]))
+            )
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
-    return torch.cat(parts)[inverse]
+    span_loss = torch.stack(span_losses).mean() if span_losses else torch.zeros(())
+    return torch.cat(parts)[inverse], span_loss
 
 
 def train(config: TrainConfig) -> Path:
@@ -123,7 +197,10 @@ def train(config: TrainConfig) -> Path:
     for module in frozen:
         module.requires_grad_(False)
     no_answer = torch.nn.Parameter(torch.zeros(1))
+    head = span_head(model.config.hidden_size) if config.span_weight else None
     trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if head is not None:
+        trained += [(f"span.{n}", p) for n, p in head.named_parameters()]
     decayed = [p for n, p in trained if "bias" not in n and "LayerNorm" not in n]
     plain = [p for n, p in trained if "bias" in n or "LayerNorm" in n]
     optimizer = torch.optim.AdamW(
@@ -164,13 +241,17 @@ def train(config: TrainConfig) -> Path:
         sentences: list[str] = []
         spans: list[tuple[int, int]] = []
         targets: list[int] = []
+        answer_spans: list[tuple[int, int] | str | None] = []
         for g in batch:
-            chosen, target = pick(g, config.negatives, rng, config.answer_removed)
+            chosen, target, answer_span = pick(g, config.negatives, rng, config.answer_removed)
             spans.append((len(sentences), len(sentences) + len(chosen)))
             questions += [g.question] * len(chosen)
             sentences += [pair_text(s, c, config.context_words) for s, c in chosen]
             targets.append(target)
-        logits = forward(model, tokenizer, questions, sentences, config)
+            answer_spans += [answer_span if i == target else "null" for i in range(len(chosen))]
+        logits, span_loss = forward(
+            model, head, tokenizer, questions, sentences, answer_spans, config
+        )
         labels = torch.zeros_like(logits)
         listwise = []
         for (a, b), t in zip(spans, targets, strict=True):
@@ -182,8 +263,10 @@ def train(config: TrainConfig) -> Path:
             )
             if t >= 0:
                 labels[a + t] = 1.0
-        loss = torch.stack(listwise).mean() + torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, labels
+        loss = (
+            torch.stack(listwise).mean()
+            + torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+            + config.span_weight * span_loss
         )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -207,7 +290,9 @@ def train(config: TrainConfig) -> Path:
             print(json.dumps(log[-1]), flush=True)
         over = timed and minutes > config.max_minutes
         if step % config.checkpoint_every == 0 or step == total or over:
-            _save(model, tokenizer, no_answer.item(), out, config, log, step, total, len(groups))
+            _save(
+                model, head, tokenizer, no_answer.item(), out, config, log, step, total, len(groups)
+            )
         if over:
             break
     return out
@@ -215,6 +300,7 @@ def train(config: TrainConfig) -> Path:
 
 def _save(
     model,
+    head,
     tokenizer,
     no_answer: float,
     out: Path,
@@ -224,8 +310,12 @@ def _save(
     total: int,
     questions: int,
 ) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    if head is not None:
+        torch.save(head.state_dict(), out / SPAN_HEAD)
     info = {
         "config": asdict(config),
         "steps_done": step,
