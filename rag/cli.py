@@ -150,6 +150,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=0, help="train exactly N steps instead")
     p.add_argument("--limit", type=int, default=0, help="N questions per split (smoke test)")
     p.add_argument("--seed", type=int, default=13, help="random seed")
+    p.add_argument(
+        "--span-weight",
+        type=float,
+        default=0.0,
+        help="also train a span head (short answers) with this loss weight; 0, as shipped",
+    )
 
     p = command(
         "extract",
@@ -267,7 +273,12 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
     from .reader.build import build
 
-    options = {"--minutes": args.minutes, "--steps": args.steps, "--limit": args.limit}
+    options = {
+        "--minutes": args.minutes,
+        "--steps": args.steps,
+        "--limit": args.limit,
+        "--span-weight": args.span_weight,
+    }
     command = f"rag train-reader --data {args.data} --out {args.out} --seed {args.seed}"
     command += "".join(f" {flag} {value:g}" for flag, value in options.items() if value)
     build(
@@ -277,6 +288,7 @@ def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
         steps=args.steps,
         limit=args.limit,
         seed=args.seed,
+        span_weight=args.span_weight,
         command=command,
     )
     return 0

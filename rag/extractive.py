@@ -187,8 +187,7 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
             at = item.sentence.start
             item.span = (at + reading.span[0], at + reading.span[1])
     short.sort(key=lambda s: -s.score)
-    span_scores = [r.span_score for r in readings if r.span_score is not None]
-    confidence = reader.answers(abstain_features(logits, best_cosine, span_scores))
+    confidence = reader.answers(abstain_features(logits, best_cosine))
     floor = short[0].score - cal.join_margin
     threshold = cal.threshold if settings.reader_threshold < 0 else settings.reader_threshold
     abstain = (

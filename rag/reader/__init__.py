@@ -64,9 +64,6 @@ class Calibration:
     threshold: float  # answer when the probability reaches it
 
 
-SPAN_SCORE_CAP = 10.0
-
-
 @dataclass(frozen=True)
 class Reading:
     """What the reader makes of one sentence."""
@@ -76,16 +73,13 @@ class Reading:
     span_score: float | None = None  # the span over "no answer here"; None: no span head
 
 
-def abstain_features(
-    logits: list[float], best_cosine: float, span_scores: list[float] | None = None
-) -> list[float]:
-    """The abstention model's inputs: the best reader logit, its lead over the second, the
-    best sentence cosine (the old abstention signal) and, for a reader with a span head,
-    the best span score (capped: a sure span is sure enough)."""
+def abstain_features(logits: list[float], best_cosine: float) -> list[float]:
+    """The abstention model's inputs: the best reader logit, its lead over the second, and
+    the best sentence cosine (the old abstention signal). (A span head's score over its
+    null answer, added as a fourth, left held-out abstention where it was: not used.)"""
     ordered = sorted(logits, reverse=True)
     lead = ordered[0] - ordered[1] if len(ordered) > 1 else 0.0
-    spans = [max(-SPAN_SCORE_CAP, min(SPAN_SCORE_CAP, max(span_scores)))] if span_scores else []
-    return [ordered[0], lead, best_cosine, *spans]
+    return [ordered[0], lead, best_cosine]
 
 
 class Reader:

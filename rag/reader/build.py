@@ -25,6 +25,7 @@ def build(
     steps: int = 0,
     limit: int = 0,
     seed: int = 13,
+    span_weight: float = 0.0,
     command: str = "",
 ) -> Path:
     check_data(data)
@@ -44,6 +45,7 @@ def build(
         steps=steps,
         limit=limit,
         seed=seed,
+        span_weight=span_weight,
     )
     export(train(config), out)
     result = calibrate(out, data, limit=limit)
@@ -142,7 +144,6 @@ def write_card(folder: Path, command: str) -> None:
             if spans
             else "No span head."
         ),
-        span_feature=", best span score over null" if spans else "",
     )
     (folder / "MODEL_CARD.md").write_text(text)
 

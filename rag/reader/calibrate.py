@@ -50,8 +50,8 @@ class Case:
     befores: list[str]  # the sentence before each ranked one in its paragraph
     best_cosine: float
     logits: list[float]  # for the top max(SHORTLISTS) of the ranking
-    span_scores: list[float] = field(default_factory=list)  # the same's; empty: no span head
-    # The short answer the span head found in each of them (sentence characters).
+    # The short answer a span head found in each of them (sentence characters); empty: the
+    # reader has no span head.
     spans: list[tuple[int, int] | None] = field(default_factory=list)
     gold: list[tuple[int, int] | None] = field(default_factory=list)  # marked answer, ranked
 
@@ -114,7 +114,7 @@ def build_cases(
         befores = [before_at[r.sentence.start] for r in ranked]
         top = max(SHORTLISTS)
         readings = read(g.question, [r.sentence.text for r in ranked[:top]], befores[:top])
-        with_spans = [r for r in readings if r.span_score is not None]
+        has_spans = any(r.span_score is not None for r in readings)
         cases.append(
             Case(
                 g,
@@ -124,8 +124,7 @@ def build_cases(
                 befores,
                 max(s.cosine for s in sentences),
                 [r.logit for r in readings],
-                [r.span_score for r in with_spans if r.span_score is not None],
-                [r.span for r in with_spans],
+                [r.span for r in readings] if has_spans else [],
                 [gold_at[r.sentence.start] for r in ranked],
             )
         )
@@ -162,12 +161,7 @@ def fit_abstention(cases: list[Case], shortlist: int, weight: float) -> dict[str
 
     from . import abstain_features
 
-    x = np.asarray(
-        [
-            abstain_features(c.logits[:shortlist], c.best_cosine, c.span_scores[:shortlist])
-            for c in cases
-        ]
-    )
+    x = np.asarray([abstain_features(c.logits[:shortlist], c.best_cosine) for c in cases])
     # Whether the candidates hold an answer: what abstaining must tell apart.
     y = np.asarray([int(c.group.answerable) for c in cases])
     if len(set(y.tolist())) < 2:
