@@ -266,8 +266,7 @@ def short_answers(cases: list[Case], shortlist: int, weight: float) -> dict[str,
     exact, f1 = 0, 0.0
     for c in marked:
         first = fused_order(c, shortlist, weight)[0][0]
-        found = c.spans[first] if first < len(c.spans) else None
-        gold = c.gold[first]
+        found, gold = c.spans[first], c.gold[first]
         if found and gold:
             text = c.texts[first]
             answer = [text[gold[0] : gold[1]]]

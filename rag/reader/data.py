@@ -206,16 +206,8 @@ def load_qed(path: Path, split: str) -> list[Group]:
         if not any(labels):
             continue  # every QED question has an answer; this one fell outside the sentences
         sentences = [detokenize(text[a:b]) for a, b in bounds]
-        # The sentences are detokenized, so each answer is found again by its text.
         spans = [
-            next(
-                (
-                    found
-                    for s, e in answers
-                    if a <= s < b and (found := find_span(sentence, detokenize(text[s:e])))
-                ),
-                None,
-            )
+            qed_span(text, a, b, sentence, answers)
             for (a, b), sentence in zip(bounds, sentences, strict=True)
         ]
         question = row["question_text"].strip() + "?"
@@ -232,6 +224,19 @@ def load_qed(path: Path, split: str) -> list[Group]:
             )
         )
     return groups
+
+
+def qed_span(
+    text: str, start: int, end: int, sentence: str, answers: list[tuple[int, int]]
+) -> tuple[int, int] | None:
+    """The first answer starting in `text[start:end]`, as characters of `sentence` (that
+    stretch detokenized): found again by its detokenized text; None when none is."""
+    for s, e in answers:
+        if start <= s < end:
+            found = find_span(sentence, detokenize(text[s:e]))
+            if found:
+                return found
+    return None
 
 
 def find_span(sentence: str, answer: str) -> tuple[int, int] | None:

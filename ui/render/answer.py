@@ -120,9 +120,10 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
     text = partial if partial is not None else answer.get("answer", "")
     if partial is None and answer.get("note"):
         parts.append(f'<div class="rag-note">{esc(answer["note"])}</div>')
-    body = _with_markers(text, turn, numbers)
     bold = short_answer_at(answer) if partial is None else None
-    if bold is not None:
+    if bold is None:
+        body = _with_markers(text, turn, numbers)
+    else:
         a, b = bold
         body = (
             _with_markers(text[:a], turn, numbers)
