@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from helpers import fake_span_reader
 from test_answer import retrieved
 
 from rag.errors import ModelError, SettingsError
@@ -83,6 +84,30 @@ def test_the_short_answer_is_the_best_sentences_span_inside_its_quote() -> None:
     best.span_score = 3.2
     assert short_answer(replace(ranking, abstain=True), citations) is None
     assert short_answer(ranking, []) is None  # not quoted
+
+
+def test_a_reader_with_context_reads_the_sentence_before_and_answers_inside_the_sentence(
+    tmp_path: Path,
+) -> None:
+    """Through the real hook (`reader_model`), with a graph that reads nothing: the words of
+    context reach the model, and the short answer never runs into them."""
+    question, before = "Who won the prize?", "Asked who won, the jury said:"
+    sentence = "Mara Velde won the prize in 2031."
+    plain = Reader(fake_span_reader(tmp_path / "plain"))
+    context = Reader(fake_span_reader(tmp_path / "context", context_words=4))
+    [alone] = plain.read(question, [sentence], [before])
+    [with_before] = context.read(question, [sentence], [before])
+    assert with_before.logit > alone.logit  # four more words read after [SEP]
+    assert alone.span == with_before.span == (0, len(sentence))
+    assert context.read(question, [sentence], [""]) == [alone]
+    # Answering with it: the best sentence is read with the one before, bold words and all.
+    settings = Settings.load(env={}, reader_model=str(tmp_path / "context"))
+    r = retrieved(question, [("a", "", [(before, 0.5), (sentence, 0.8)])])
+    _, ranking, citations, _ = compose(r, settings)
+    assert ranking.sentences[0].sentence.text == sentence and not ranking.abstain
+    short = short_answer(ranking, citations)
+    assert short is not None and short.text == sentence
+    assert r.passages[0].text[short.start : short.end] == sentence
 
 
 def test_the_threshold_setting_moves_abstention() -> None:
