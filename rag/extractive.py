@@ -112,7 +112,7 @@ def is_statement(text: str) -> bool:
 
 
 def score_sentences(retrieved: Retrieved) -> list[Scored]:
-    """Every quotable sentence of the retrieved passages, best first."""
+    """Every quotable sentence of the retrieved passages, best first, each once."""
     question = retrieved.question
     q_words = content_words(question)
     q_words = (q_words - claimant_words(question)) or q_words
@@ -141,7 +141,16 @@ def score_sentences(retrieved: Retrieved) -> list[Scored]:
             )
             scored.append(Scored(score, passage.rank, sentence, passage, sentences[:i]))
     scored.sort(key=lambda s: -s.score)
-    return scored
+    # Chunks overlap by a sentence, so two passages may hold the same one: it is one
+    # candidate (its best-scoring copy), not two that crowd the reader's shortlist.
+    seen: set[tuple[str, int]] = set()
+    distinct = []
+    for item in scored:
+        key = (item.passage.doc_id, item.sentence.start)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(item)
+    return distinct
 
 
 @dataclass

@@ -16,6 +16,7 @@ from rag.extractive import (
     claimant_words,
     compose,
     is_statement,
+    score_sentences,
 )
 from rag.lexical import content_words
 from rag.retrieve import Retrieved, Sentence
@@ -231,6 +232,17 @@ def test_the_same_fact_twice_is_quoted_once() -> None:
     )
     _, _, citations, _ = answer(r)
     assert len(citations) == 1
+
+
+def test_a_sentence_in_two_overlapping_passages_is_one_candidate() -> None:
+    shared = "The bridge opened in May 2020."
+    r = retrieved(
+        "When did the bridge open?",
+        [("a", "", [(shared, 0.8), ("It cost €3 million.", 0.4)]), ("a", "", [(shared, 0.8)])],
+    )
+    scored = score_sentences(r)
+    assert [s.sentence.text for s in scored] == [shared, "It cost €3 million."]
+    assert scored[0].rank == 1  # the copy in the better passage
 
 
 def test_sources_of_different_dates_are_cited_newest_first_and_the_note_says_so() -> None:
