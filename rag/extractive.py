@@ -22,14 +22,16 @@ threshold, when even the best sentence is far from the question (cosine below
 `settings.abstain_below`), or when the question asks for a number or a date and no
 sentence good enough to join the answer holds one. Questions, headings and bylines are
 never quoted; no text is generated. A reader with a span head also marks the words of the
-best sentence that answer (`short_answer`), when it finds them there.
+best sentence that answer (`short_answer`), when it finds them there. The passages come
+back re-ranked by their best cheap-scored sentence (`by_best_sentence`), and a sentence
+that overlapping passages share is scored once.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from .clean import is_prose
 from .lexical import content_words, idf_weights, overlap
@@ -161,6 +163,8 @@ class Ranking:
     floor: float  # further sentences join the best while they score at least this
     abstain: bool
     confidence: float | None = None  # the reader's probability that the best answers
+    # Passage ranks in the order of each passage's best cheap-scored sentence.
+    passage_order: list[int] = field(default_factory=list)
 
 
 def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
@@ -175,10 +179,11 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
         return Ranking([], 0.0, True)
     question = retrieved.question
     best_cosine = max(s.sentence.cosine for s in scored)
+    order = list(dict.fromkeys(s.rank for s in scored))
     if settings.answer_reader == "cosine":
         floor = MORE_RATIO * scored[0].score
         lacks = _lacks_type(question, scored, floor)
-        return Ranking(scored, floor, best_cosine < settings.abstain_below or lacks)
+        return Ranking(scored, floor, best_cosine < settings.abstain_below or lacks, None, order)
     reader = get_reader(settings.reader_model)
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
@@ -204,7 +209,7 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
         or best_cosine < settings.abstain_below
         or _lacks_type(question, short, floor)
     )
-    return Ranking(short, floor, abstain, round(confidence, 4))
+    return Ranking(short, floor, abstain, round(confidence, 4), order)
 
 
 def compose(retrieved: Retrieved, settings: Settings) -> tuple[str, Ranking, list[Citation], str]:
@@ -343,6 +348,15 @@ def _distinct(a: str, b: str) -> bool:
     return not wa or not wb or len(wa & wb) / min(len(wa), len(wb)) < 0.7
 
 
+def by_best_sentence(passages: list[Passage], order: list[int]) -> list[Passage]:
+    """`passages` re-ranked by their best sentence: those whose rank is in `order` in that
+    order, then the others (none of their sentences could answer, or they were retrieved
+    past the answer's k) in retrieval order; ranks renumbered from 1."""
+    at = {rank: i for i, rank in enumerate(order)}
+    ordered = sorted(passages, key=lambda p: (at.get(p.rank, len(at)), p.rank))
+    return [replace(p, rank=i) for i, p in enumerate(ordered, 1)]
+
+
 def answer_question(index, question: str, k: int | None = None, depth: int = 0) -> Answer:
     """Retrieve and answer one question from a loaded index.
 
@@ -362,7 +376,7 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
         answer=text,
         abstained=ranking.abstain,
         citations=citations,
-        passages=shown,
+        passages=by_best_sentence(shown, ranking.passage_order),
         note=note,
         confidence=ranking.confidence,
         short_answer=short_answer(ranking, citations),

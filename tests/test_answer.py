@@ -13,10 +13,14 @@ import pytest
 from rag.extractive import (
     DATES_DIFFER_NOTE,
     NOT_IN_SOURCES,
+    by_best_sentence,
     claimant_words,
     compose,
     is_statement,
     score_sentences,
+)
+from rag.extractive import (
+    rank as rank_sentences,
 )
 from rag.lexical import content_words
 from rag.retrieve import Retrieved, Sentence
@@ -243,6 +247,23 @@ def test_a_sentence_in_two_overlapping_passages_is_one_candidate() -> None:
     scored = score_sentences(r)
     assert [s.sentence.text for s in scored] == [shared, "It cost €3 million."]
     assert scored[0].rank == 1  # the copy in the better passage
+
+
+def test_passages_are_re_ranked_by_their_best_sentence() -> None:
+    r = retrieved(
+        "When did the bridge open?",
+        [
+            ("a", "", [("The bridge is a landmark of the city.", 0.5)]),
+            ("b", "", [("What is the bridge made of?", 0.9)]),  # a question: never quoted
+            ("c", "", [("The bridge opened in May 2020.", 0.8)]),
+        ],
+    )
+    for reader in ("trained", "cosine"):
+        ranking = rank_sentences(r, Settings.load(env={}, answer_reader=reader))
+        assert ranking.passage_order == [3, 1]
+        passages = by_best_sentence(r.passages, ranking.passage_order)
+        assert [(p.rank, p.doc_id) for p in passages] == [(1, "c"), (2, "a"), (3, "b")]
+    assert by_best_sentence(r.passages, []) == r.passages  # nothing scored: retrieval order
 
 
 def test_sources_of_different_dates_are_cited_newest_first_and_the_note_says_so() -> None:
