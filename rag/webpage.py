@@ -204,9 +204,14 @@ _BREAK = object()  # stack marker: close the current paragraph
 
 
 def _soup_page(html: str, rel: str) -> Page:
-    from bs4 import BeautifulSoup
+    import warnings
 
-    soup = BeautifulSoup(html, "lxml")
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    with warnings.catch_warnings():
+        # A saved page that opens with an XML declaration (XHTML) is still read as HTML.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
     paragraphs = _paragraphs(soup)
     total = sum(map(len, paragraphs))
     # Prefer the article body when it holds most of the page's text; otherwise keep it all,

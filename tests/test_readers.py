@@ -10,6 +10,7 @@ import codecs
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -474,6 +475,17 @@ def test_html_fallback_when_trafilatura_fails(
     monkeypatch.setattr(webpage, "_trafilatura", fails)
     doc, _ = read_one(tmp_path, "bridge.html", NEWS_PAGE)
     assert "The swing bridge" in doc.text and not doc.chrome_removed
+
+
+def test_an_xhtml_page_with_an_xml_declaration_reads_as_html_without_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webpage, "_trafilatura", lambda html, fast: None)  # the bs4 path
+    page = '<?xml version="1.0" encoding="utf-8"?>\n' + NEWS_PAGE
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        doc, _ = read_one(tmp_path, "bridge.xhtml.html", page)
+    assert "The swing bridge" in doc.text
 
 
 def test_html_too_much_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
