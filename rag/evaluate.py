@@ -17,6 +17,7 @@ from typing import Any
 from .clean import normalize_for_match
 from .errors import QuestionFileError
 from .extractive import answer_question
+from .grounding import MARKER
 from .loaded import LoadedIndex
 from .reader.spans import exact_match, token_f1
 
@@ -69,6 +70,13 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
+def contains_answer(answer: str, gold: list[str]) -> bool:
+    """Whether the answer text holds one of the gold answers (already in match form), its
+    [n] markers left out: "[2]" is not the answer "2"."""
+    text = normalize_for_match(MARKER.sub("", answer))
+    return any(g in text for g in gold)
+
+
 def evaluate(
     index: LoadedIndex, questions: list[Question], k: int, *, mode: str = "extractive"
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -90,8 +98,7 @@ def evaluate(
         record["evidence_rank"] = next(
             (i + 1 for i, t in enumerate(texts) if any(e in t for e in evidence)), None
         )
-        answer_text = normalize_for_match(result.answer)
-        record["answer_hit"] = (not result.abstained) and any(g in answer_text for g in gold)
+        record["answer_hit"] = (not result.abstained) and contains_answer(result.answer, gold)
         record["cited_hit"] = any(
             g in normalize_for_match(c.quote) for c in result.citations for g in gold
         )

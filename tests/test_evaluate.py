@@ -9,7 +9,15 @@ import pytest
 
 from rag import NOT_IN_SOURCES, Settings
 from rag.errors import QuestionFileError, RagError
-from rag.evaluate import MRR_DEPTH, Question, evaluate, format_metrics, load_questions, metrics
+from rag.evaluate import (
+    MRR_DEPTH,
+    Question,
+    contains_answer,
+    evaluate,
+    format_metrics,
+    load_questions,
+    metrics,
+)
 from rag.indexing import build_index, open_index
 
 SEED_QUESTIONS = Path(__file__).resolve().parent / "eval" / "seed_questions.jsonl"
@@ -221,6 +229,12 @@ def test_short_answers_are_scored_over_all_answerable_questions() -> None:
     m = metrics(shown)
     assert (m["short_answers"], m["short_exact"], m["short_f1"]) == (2, 0.333, 0.5)
     assert "short answer EM / F1 (shown)  0.333 / 0.500 (2)" in format_metrics(m)
+
+
+def test_a_citation_marker_is_not_a_gold_answer() -> None:
+    assert not contains_answer("The team won ten games. [2]", ["2"])
+    assert contains_answer("They won 2 titles [1], [2]", ["2"])
+    assert contains_answer("“Он пришёл” 🙂 [1]", ['"он пришёл"'])  # match form both sides
 
 
 def test_mrr_ignores_evidence_below_the_top_ten() -> None:
