@@ -44,7 +44,7 @@ def check_question(question: str, k: int) -> str:
     return question
 
 
-def loaded(settings: Settings) -> LoadedIndex:
+def current_index(settings: Settings) -> LoadedIndex:
     """The open index for `settings.index`, reopened if a newer generation was published."""
     key = settings.index.resolve()
     manifest = read_manifest(settings.index)
@@ -66,14 +66,14 @@ def reading(settings: Settings, read: Callable[[LoadedIndex], T]) -> T:
     generation it was reading has been replaced and deleted meanwhile (an update keeps
     only the generation before it, so quick updates can remove one still in use)."""
     for _ in range(READ_ATTEMPTS - 1):
-        index = loaded(settings)
+        index = current_index(settings)
         try:
             return read(index)
         except sqlite3.OperationalError:
             with _CACHE_LOCK:
                 if _CACHE.get(settings.index.resolve()) is index:
                     del _CACHE[settings.index.resolve()]
-    return read(loaded(settings))
+    return read(current_index(settings))
 
 
 def answer(

@@ -244,7 +244,7 @@ def _describe(title: str, publisher: str, date: str, url: str, doc_id: str) -> s
 
 
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .api import loaded
+    from .api import current_index
     from .evaluate import evaluate, format_metrics, load_questions
 
     questions = load_questions(args.questions)
@@ -252,7 +252,7 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from .llm import resolve_mode
 
     mode = resolve_mode(settings)
-    records, metrics = evaluate(loaded(settings), questions, settings.k, mode=mode)
+    records, metrics = evaluate(current_index(settings), questions, settings.k, mode=mode)
     if args.out:
         with args.out.open("w", encoding="utf-8") as f:
             for record in records:

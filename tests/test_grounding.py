@@ -193,9 +193,9 @@ def calibration_rows(index) -> list[tuple[dict, float, float, bool, bool]]:
 
 @pytest.mark.slow
 def test_thresholds_separate_true_and_false_claims(real_index) -> None:
-    from rag.api import loaded
+    from rag.api import current_index
 
-    rows = calibration_rows(loaded(real_index.settings))
+    rows = calibration_rows(current_index(real_index.settings))
     true = [r for r in rows if r[0]["supported"]]
     false = [r for r in rows if not r[0]["supported"]]
     accepted_false = [r[0]["id"] for r in false if r[4]]

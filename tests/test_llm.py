@@ -417,7 +417,7 @@ def test_eval_reports_llm_metrics(llm_settings: Settings, server: FakeLLMServer)
         Question("q1", QUESTION, ["April 17, 2025"], ["April 17, 2025"], True),
         Question("q2", "Who won the 2022 FIFA World Cup?", [], [], False),
     ]
-    records, metrics = evaluate(api.loaded(llm_settings), questions, 3, mode="llm")
+    records, metrics = evaluate(api.current_index(llm_settings), questions, 3, mode="llm")
     assert metrics["llm_answers"] == 2 and metrics["llm_model"] == "fake-model"
     assert metrics["grounded"] == 1.0 and metrics["tokens_per_s"] > 0
     assert metrics["citation_validity"] == 1.0
@@ -504,7 +504,7 @@ def test_hallucinated_world_cup_winner_is_caught(llm_index: Settings) -> None:
     from rag.retrieve import retrieve
 
     backend = LlamaCppBackend(smollm2_path(), SMALL["llm_context"])
-    index = api.loaded(llm_index)
+    index = api.current_index(llm_index)
     question = "Who won the 2022 FIFA World Cup?"
     retrieved = retrieve(index, question, 5)
     fitted = fit_prompt(question, retrieved, backend.context_size(), SMALL["llm_max_tokens"])

@@ -54,7 +54,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     shutil.copytree(SEED_SOURCES, tmp / "sources")
     settings = Settings.load(sources=tmp / "sources", index=tmp / "index", progress=False)
     api.index(settings)
-    api.loaded(settings)  # the model and the index are loaded before the clients come
+    api.current_index(settings)  # the model and the index are loaded before the clients come
     url, stop = run_in_thread(build_app(settings))
     try:
         yield {"url": url, "settings": settings, "tmp": tmp}
@@ -162,7 +162,7 @@ def test_concurrent_questions_and_uploads(server: dict) -> None:
         assert {f"{t.lower()}-bridge.md" for t in TOWNS} <= sources
     finally:
         idx.close()
-    served = api.loaded(settings)  # what the app answers from is the published generation
+    served = api.current_index(settings)  # what the app answers from is the published generation
     assert served.generation == idx.generation
     assert served.vectors.ntotal == served.store.count("chunks")
 

@@ -87,7 +87,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
         report = rag.index(settings.with_(progress=False), progress=_terminal_progress())
         print(report, file=sys.stderr, flush=True)
     print("Loading the index and the embedding model ...", file=sys.stderr, flush=True)
-    rag.loaded(settings)
+    rag.current_index(settings)
     app = build_app(settings, host=host)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(
