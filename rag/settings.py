@@ -55,8 +55,10 @@ class Settings:
     per_doc: int = _opt(2, "Most passages one document may hold among the top k.")
     answer_sentences: int = _opt(4, "Most sentences in an extractive answer.")
     abstain_below: float = _opt(
-        0.40,
-        "Abstain when no retrieved sentence reaches this cosine to the question (0..1).",
+        -1.0,
+        "Abstain when no retrieved sentence reaches this cosine to the question (0..1; -1: "
+        "0.40 with the cosine scorer, 0.30 with the trained reader, whose own calibrated "
+        "abstention does the rest).",
     )
     answer_reader: str = _opt(
         "trained",
@@ -153,7 +155,11 @@ class Settings:
             ("candidates", 1 <= self.candidates <= 1000, "must be between 1 and 1000"),
             ("per_doc", 1 <= self.per_doc <= MAX_K, f"must be between 1 and {MAX_K}"),
             ("answer_sentences", 1 <= self.answer_sentences <= 10, "must be between 1 and 10"),
-            ("abstain_below", 0.0 <= self.abstain_below <= 1.0, "must be between 0 and 1"),
+            (
+                "abstain_below",
+                self.abstain_below == -1.0 or 0.0 <= self.abstain_below <= 1.0,
+                "must be -1 (by answer reader) or between 0 and 1",
+            ),
             (
                 "answer_reader",
                 self.answer_reader in ("trained", "cosine"),

@@ -19,7 +19,7 @@ from helpers import fake_span_reader
 from test_answer import retrieved
 
 from rag.errors import ModelError, SettingsError
-from rag.extractive import compose, short_answer
+from rag.extractive import ABSTAIN_BELOW, compose, cosine_floor, short_answer
 from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
 from rag.reader.build import main as build_main
 from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
@@ -117,6 +117,19 @@ def test_the_threshold_setting_moves_abstention() -> None:
     assert not never.abstain and always.abstain
     with pytest.raises(SettingsError, match="reader_threshold"):
         Settings.load(env={}, reader_threshold=1.5)
+
+
+def test_the_cosine_floor_defaults_by_answer_reader_and_a_set_value_wins() -> None:
+    assert cosine_floor(TRAINED) == ABSTAIN_BELOW["trained"] < ABSTAIN_BELOW["cosine"]
+    assert cosine_floor(Settings.load(env={}, answer_reader="cosine")) == 0.40
+    for reader in ("trained", "cosine"):
+        chosen = Settings.load(env={"RAG_ABSTAIN_BELOW": "0.5"}, answer_reader=reader)
+        assert cosine_floor(chosen) == 0.5
+    # Between the two floors: the reader answers where the cosine scorer abstains.
+    r = retrieved("Who won the prize?", [("a", "", [("Mara Velde won the prize in 2031.", 0.35)])])
+    _, with_reader, _, _ = compose(r, TRAINED)
+    _, cosine_only, _, _ = compose(r, Settings.load(env={}, answer_reader="cosine"))
+    assert not with_reader.abstain and cosine_only.abstain
 
 
 def test_the_cosine_scorer_stays_selectable() -> None:

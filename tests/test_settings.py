@@ -18,7 +18,7 @@ def test_defaults() -> None:
     assert s.model == "all-MiniLM-L6-v2"
     assert (s.chunk_tokens, s.chunk_overlap, s.max_wordpieces) == (200, 1, 256)
     assert s.batch_size == 16 and s.candidates == 40 and s.per_doc == 2
-    assert s.answer_sentences == 4 and s.abstain_below == pytest.approx(0.40)
+    assert s.answer_sentences == 4 and s.abstain_below == -1.0  # by answer reader
     assert s.progress is True
     assert s == Settings()
 
@@ -142,6 +142,7 @@ def test_unparsable_override_names_the_flag(override: dict, named: str) -> None:
         ("answer_sentences", 11, 10),
         ("abstain_below", 1.5, 1.0),
         ("abstain_below", -0.1, 0.0),
+        ("abstain_below", -2.0, -1.0),
         ("abstain_below", float("nan"), 0.5),
     ],
 )
