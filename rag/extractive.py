@@ -76,8 +76,16 @@ _FIGURE = re.compile(
     r"\b(?:\d[\d,.]*\d|\d|" + "|".join(m.capitalize() for m in _MONTHS.split("|")) + r")\b"
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+# "When X happened, who ...?" opens with a clause: the question asks its last wh-word.
+_CLAUSE_THEN_ASKS = r"(?![^?]*,\s*(?:who|whom|whose|what|which|where|how|why)\b)"
 _WANTS = [
-    (re.compile(r"^\s*(when|what (year|date|month|day))\b|\bwhat (year|date)\b", re.I), _DATE),
+    (
+        re.compile(
+            rf"^\s*(when{_CLAUSE_THEN_ASKS}|what (year|date|month|day))\b|\bwhat (year|date)\b",
+            re.I,
+        ),
+        _DATE,
+    ),
     (re.compile(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage)\b", re.I), _NUMBER),
     (re.compile(r"^\s*who(m|se)?\b|\bwhich (person|official|expert|president)\b", re.I), _NAME),
 ]

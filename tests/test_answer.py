@@ -350,6 +350,15 @@ def test_a_how_many_question_abstains_when_no_close_sentence_holds_a_number() ->
     assert abstained and text == NOT_IN_SOURCES
 
 
+def test_a_question_opening_with_a_when_clause_asks_its_last_wh_word() -> None:
+    sentence = "Gary Kubiak replaced John Fox as head coach of the Broncos."
+    asks_who = "When John Fox left as head coach for the Broncos, who replaced him?"
+    r = retrieved(asks_who, [("a", "", [(sentence, 0.7)])])
+    assert not answer(r)[1]  # no date needed
+    r = retrieved("When did John Fox leave the Broncos?", [("a", "", [(sentence, 0.7)])])
+    assert answer(r)[1]  # a when-question still needs one
+
+
 def test_a_how_many_question_answers_when_a_close_sentence_holds_a_number() -> None:
     r = retrieved(
         "How long will the new railway be?",
