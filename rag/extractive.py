@@ -199,7 +199,8 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     if settings.answer_reader == "cosine":
         floor = MORE_RATIO * scored[0].score
         lacks = _lacks_type(question, scored, floor)
-        return Ranking(scored, floor, best_cosine < cosine_floor(settings) or lacks, None, order)
+        far = best_cosine < cosine_floor(settings)
+        return Ranking(scored, floor, far or lacks, passage_order=order)
     reader = get_reader(settings.reader_model)
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
