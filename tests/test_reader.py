@@ -19,7 +19,13 @@ from helpers import fake_span_reader
 from test_answer import retrieved
 
 from rag.errors import ModelError, SettingsError
-from rag.extractive import ABSTAIN_BELOW, compose, cosine_floor, short_answer
+from rag.extractive import (
+    ABSTAIN_BELOW,
+    MAX_ANSWER_WORDS,
+    compose,
+    cosine_floor,
+    short_answer,
+)
 from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
 from rag.reader.build import main as build_main
 from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
@@ -117,6 +123,31 @@ def test_the_threshold_setting_moves_abstention() -> None:
     assert not never.abstain and always.abstain
     with pytest.raises(SettingsError, match="reader_threshold"):
         Settings.load(env={}, reader_threshold=1.5)
+
+
+def test_a_reader_answer_may_join_a_close_second_sentence_up_to_80_words(
+    tmp_path: Path,
+) -> None:
+    """Two distinct 35-word sentences the reader cannot tell apart (a graph that reads
+    nothing, one word piece a word): both are quoted with the reader (70 words), one with
+    the cosine scorer, whose answers stop at 60."""
+    first = (
+        "house river green table window garden bread water paper music horse winter summer "
+        "bottle city market road bridge train ship cloud stone apple chair door forest field "
+        "lamp coat shoe bird fish tree song glass."
+    )
+    second = (
+        "king queen doctor teacher farmer soldier pilot driver singer painter writer baker "
+        "miner sailor hunter nurse judge lawyer banker dancer player runner worker trader "
+        "keeper leader member owner editor actor poet chef guard clerk monk."
+    )
+    r = retrieved("What was said?", [("a", "", [(first, 0.8)]), ("b", "", [(second, 0.79)])])
+    fake = Settings.load(env={}, reader_model=str(fake_span_reader(tmp_path / "reader")))
+    _, _, with_reader, _ = compose(r, fake)
+    _, _, cosine_only, _ = compose(r, Settings.load(env={}, answer_reader="cosine"))
+    assert [c.quote for c in with_reader] == [first, second]
+    assert [c.quote for c in cosine_only] == [first]
+    assert MAX_ANSWER_WORDS["cosine"] < 70 <= MAX_ANSWER_WORDS["trained"]
 
 
 def test_the_cosine_floor_defaults_by_answer_reader_and_a_set_value_wins() -> None:
