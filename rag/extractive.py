@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from .clean import is_prose
 from .lexical import content_words, idf_weights, overlap
@@ -39,6 +40,9 @@ from .reader import abstain_features, fuse, get_reader
 from .retrieve import Retrieved, Sentence, retrieve
 from .settings import Settings
 from .types import Answer, Citation, Passage, ShortAnswer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
 ABSTAIN_NOTE = "The closest passages are listed below; judge them yourself."
@@ -129,8 +133,10 @@ def is_statement(text: str) -> bool:
     return is_prose(text) and not text.rstrip("\"”’')»").endswith("?")
 
 
-def score_sentences(retrieved: Retrieved) -> list[Scored]:
-    """Every quotable sentence of the retrieved passages, best first, each once."""
+def score_sentences(retrieved: Retrieved, adapted: np.ndarray | None = None) -> list[Scored]:
+    """Every quotable sentence of the retrieved passages, best first, each once; with
+    `adapted` (the reader's question adapter applied to the question vector) the sentence
+    cosines are taken to it instead of the question vector."""
     question = retrieved.question
     q_words = content_words(question)
     q_words = (q_words - claimant_words(question)) or q_words
@@ -139,7 +145,8 @@ def score_sentences(retrieved: Retrieved) -> list[Scored]:
     wants = [pattern for asks, pattern in _WANTS if asks.search(question)]
 
     def match(sentence: Sentence) -> float:
-        return sentence.cosine + W_LEXICAL * overlap(q_words, sentence.matched, weights)
+        cos = sentence.cosine if adapted is None else float(sentence.vector @ adapted)
+        return cos + W_LEXICAL * overlap(q_words, sentence.matched, weights)
 
     scored = []
     for passage in retrieved.passages:
@@ -190,18 +197,19 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     "trained": the reader reorders the cheap ranking's top sentences (its logit fused with
     the cheap score) and abstains when its calibrated probability that the best sentence
     answers falls under the threshold fitted on held-out data (or the cosine floor)."""
-    scored = score_sentences(retrieved)
+    reader = get_reader(settings.reader_model) if settings.answer_reader == "trained" else None
+    adapted = reader.adapt(retrieved.query_vector, settings.model) if reader else None
+    scored = score_sentences(retrieved, adapted)
     if not scored:
         return Ranking([], 0.0, True)
     question = retrieved.question
     best_cosine = max(s.sentence.cosine for s in scored)
     order = list(dict.fromkeys(s.rank for s in scored))
-    if settings.answer_reader == "cosine":
+    if reader is None:
         floor = MORE_RATIO * scored[0].score
         lacks = _lacks_type(question, scored, floor)
         far = best_cosine < cosine_floor(settings)
         return Ranking(scored, floor, far or lacks, passage_order=order)
-    reader = get_reader(settings.reader_model)
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
     short = scored[: cal.shortlist]

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import fake_span_reader
 from test_answer import retrieved
@@ -26,7 +27,8 @@ from rag.extractive import (
     cosine_floor,
     short_answer,
 )
-from rag.reader import BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
+from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
+from rag.reader.adapter import main as adapter_main
 from rag.reader.build import main as build_main
 from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
 from rag.reader.train import pick, token_targets
@@ -47,6 +49,26 @@ def test_the_reader_prefers_the_sentence_that_answers_to_one_restating_the_quest
     _, ranking, citations, _ = compose(r, TRAINED)
     assert not ranking.abstain and citations[0].quote == answers
     assert ranking.confidence is not None and 0 < ranking.confidence <= 1
+
+
+def test_the_question_adapter_narrows_a_restatements_lead_over_the_answer() -> None:
+    from rag.embed import DEFAULT_MODEL, get_encoder, get_query_encoder
+
+    question = "Who won the women's singles at Wimbledon in 2019?"
+    restates = (
+        "Wimbledon 2019 women's singles: Serena Williams and Johanna Konta reached the "
+        "later rounds of the championships."
+    )
+    answers = "Simona Halep beat Serena Williams 6-2, 6-2 in the final on Saturday."
+    q = get_query_encoder(DEFAULT_MODEL).encode([question])[0]
+    restatement, answer = get_encoder(DEFAULT_MODEL).encode([restates, answers])
+    adapted = get_reader().adapt(q, DEFAULT_MODEL)
+    assert adapted is not None and abs(float(np.linalg.norm(adapted)) - 1) < 1e-5
+    plain_lead, adapted_lead = (restatement - answer) @ q, (restatement - answer) @ adapted
+    assert plain_lead > 0.3 and adapted_lead < plain_lead - 0.15, (plain_lead, adapted_lead)
+    # Vectors of another embedding model, or of another size, keep the plain cosine.
+    assert get_reader().adapt(q, "another-model") is None
+    assert get_reader().adapt(q[:2], DEFAULT_MODEL) is None
 
 
 def test_a_pair_carries_the_end_of_the_sentence_before_when_asked() -> None:
@@ -193,18 +215,20 @@ def copy_reader(tmp_path: Path) -> Path:
     return folder
 
 
-def test_missing_weights_name_the_fix(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", [MODEL_FILE, ADAPTER_FILE])
+def test_missing_weights_name_the_fix(tmp_path: Path, name: str) -> None:
     folder = copy_reader(tmp_path)
-    (folder / MODEL_FILE).unlink()
-    with pytest.raises(ModelError, match=rf"missing {MODEL_FILE}.*RAG_ANSWER_READER=cosine"):
+    (folder / name).unlink()
+    with pytest.raises(ModelError, match=rf"missing {name}.*RAG_ANSWER_READER=cosine"):
         Reader(folder)
 
 
-def test_damaged_weights_name_the_fix(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", [MODEL_FILE, ADAPTER_FILE])
+def test_damaged_weights_name_the_fix(tmp_path: Path, name: str) -> None:
     folder = copy_reader(tmp_path)
-    data = (folder / MODEL_FILE).read_bytes()
-    (folder / MODEL_FILE).write_bytes(data[: len(data) // 2])
-    with pytest.raises(ModelError, match=r"damaged.*reinstall"):
+    data = (folder / name).read_bytes()
+    (folder / name).write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match=rf"{name} is damaged.*reinstall"):
         Reader(folder).logits("Who?", ["Someone did it."])
     (folder / "reader.json").write_text("{not json")
     with pytest.raises(ModelError, match=r"reader\.json is unreadable"):
@@ -372,10 +396,11 @@ def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) 
     args = ["--data", str(data), "--out", str(out), "--steps", "2", "--span-weight", "1"]
     assert main(["train-reader", *args]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "MODEL_CARD.md", MODEL_FILE, "reader.json", "tokenizer.json", "train",
+        "MODEL_CARD.md", ADAPTER_FILE, MODEL_FILE, "reader.json", "tokenizer.json", "train",
     ]  # fmt: skip
     card = (out / "MODEL_CARD.md").read_text()
     assert "CC BY-SA" in card and "--steps 2 --span-weight 1" in card
+    assert "## Question adapter\n`adapter.npy`" in card and "plain → adapted: squad-heldout" in card
     # Calibration also asked each answerable held-out question without its answer.
     heldout = json.loads((out / "reader.json").read_text())["heldout"]
     assert heldout["squad-heldout"]["answer_removed"] > 0, heldout
@@ -402,9 +427,13 @@ def test_train_reader_names_a_wrong_data_folder(tmp_path: Path, capsys) -> None:
     assert f"{tmp_path} is not the QA data folder" in capsys.readouterr().err
 
 
-def test_recalibrating_names_a_missing_reader_and_a_wrong_data_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("step", [build_main, adapter_main])
+def test_recalibrating_or_fitting_the_adapter_names_a_missing_reader_and_a_wrong_data_folder(
+    tmp_path: Path, step
+) -> None:
     data = write_qa_folder(tmp_path / "qa")
+    extra = ["--trained-by", "x"] if step is build_main else []
     with pytest.raises(SystemExit, match=r"holds no exported reader \(reader.json is missing\)"):
-        build_main([str(tmp_path), "--data", str(data), "--trained-by", "x"])
+        step([str(tmp_path), "--data", str(data), *extra])
     with pytest.raises(SystemExit, match="is not the QA data folder"):
-        build_main([str(tmp_path), "--data", str(tmp_path), "--trained-by", "x"])
+        step([str(tmp_path), "--data", str(tmp_path), *extra])

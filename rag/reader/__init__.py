@@ -1,21 +1,23 @@
 """The trained reader: does this sentence answer this question?
 
 `get_reader(folder)` returns a process-wide `Reader` (loaded lazily, once, thread-safe)
-over a folder holding `reader-int8.onnx`, `tokenizer.json` and `reader.json`; the default
-folder ships inside the package (`rag/reader/model`, trained by `rag train-reader`, see
-its MODEL_CARD.md). `Reader.logits(question, sentences, befores)` reads each (question,
+over a folder holding `reader-int8.onnx`, `tokenizer.json`, `reader.json` and
+`adapter.npy`; the default folder ships inside the package (`rag/reader/model`, trained by
+`rag train-reader`, see its MODEL_CARD.md). `Reader.logits(question, sentences, befores)` reads each (question,
 sentence) pair as a cross-encoder, the sentence followed by the end of the one before it
 (`pair_text`), and returns one logit per sentence: above 0 it more likely answers than not.
 `Reader.read` gives each sentence's `Reading`: the logit and, from a reader trained with
 a span head, the short answer inside the sentence (`spans.best_span`) and how sure the
 head is that one is there. `Reader.answers(features)` is the calibrated abstention model:
 the probability that the best sentence found answers the question, from the reader's and
-the cheap scorer's signals (`abstain_features`). Each pair runs alone, on one thread: dynamic
+the cheap scorer's signals (`abstain_features`). `Reader.adapt(query_vector, model)` maps a
+question vector through the folder's question adapter (`adapter.npy`, `adapter.py`), which
+the cheap scorer's sentence cosines use. Each pair runs alone, on one thread: dynamic
 int8 scales activations over a run, so a pair batched with others would score a little
 differently, and scores must not depend on what else was asked at the same time.
 
 This package does not retrieve or choose sentences (`rag.extractive` does); `data`, `train`,
-`export` and `calibrate` build the shipped files and are imported only for that.
+`export`, `adapter` and `calibrate` build the shipped files and are imported only for that.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .spans import best_span
 BUNDLED = Path(__file__).parent / "model"
 MODEL_FILE = "reader-int8.onnx"
 FILES = (MODEL_FILE, "tokenizer.json", "reader.json")
+ADAPTER_FILE = "adapter.npy"  # the question adapter (`adapter.py`), when reader.json names one
 FIX = (
     "reinstall the package (pip install -e .) to restore the shipped reader, point "
     "RAG_READER_MODEL at a folder made by `rag train-reader`, or set "
@@ -96,6 +99,9 @@ class Reader:
             self.meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
             self.max_length = int(self.meta["max_length"])
             self.context_words = int(self.meta.get("context_words", 0))
+            # The embedding model whose question vectors the adapter maps ("": none).
+            adapter = self.meta.get("adapter")
+            self.adapter_model = str(adapter["model"]) if adapter else ""
             cal = self.meta["calibration"] if calibrated else None
             self.calibration = cal and Calibration(
                 int(cal["shortlist"]),
@@ -107,8 +113,11 @@ class Reader:
             )
         except (ValueError, KeyError, TypeError) as e:
             raise ModelError(f"{folder / 'reader.json'} is unreadable ({e!r}): {FIX}.") from e
+        if self.adapter_model and not (folder / ADAPTER_FILE).is_file():
+            raise ModelError(f"The answer reader in {folder} is missing {ADAPTER_FILE}: {FIX}.")
         self._session: Any = None
         self._tokenizer: Any = None
+        self._adapter: Any = None
         self._lock = threading.Lock()
 
     def _load(self) -> tuple[Any, Any]:
@@ -144,8 +153,32 @@ class Reader:
                     ) from e
                 tokenizer.no_padding()
                 tokenizer.enable_truncation(self.max_length)
+                if self.adapter_model:
+                    import numpy as np
+
+                    try:
+                        self._adapter = np.load(self.folder / ADAPTER_FILE)
+                    except (OSError, ValueError) as e:
+                        raise ModelError(
+                            f"Could not load {self.folder / ADAPTER_FILE} ({e}): {FIX}."
+                        ) from e
                 self._tokenizer, self._session = tokenizer, session
             return self._session, self._tokenizer
+
+    def adapt(self, query_vector: Any, model: str) -> Any:
+        """The question vector the cheap scorer compares sentences with: mapped by the
+        adapter (unit length) when this reader has one for the index's embedding `model`
+        and its dimension, else None (the plain cosine)."""
+        if self.adapter_model != model:
+            return None
+        self._load()
+        import numpy as np
+
+        vector = np.asarray(query_vector, dtype=np.float32)
+        if vector.shape != (self._adapter.shape[1],):
+            return None
+        mapped = self._adapter @ vector
+        return mapped / max(float(np.linalg.norm(mapped)), 1e-12)
 
     def logits(
         self, question: str, sentences: list[str], befores: list[str] | None = None

@@ -21,14 +21,13 @@ abstention curve). It does not train or export.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
 from ..lexical import content_words
-from . import Reading
+from . import Reader
 from .data import Group, load_groups, without_answer
 from .export import FP32
 
@@ -56,10 +55,9 @@ class Case:
     gold: list[tuple[int, int] | None] = field(default_factory=list)  # marked answer, ranked
 
 
-def build_cases(
-    groups: list[Group], read: Callable[[str, list[str], list[str]], list[Reading]]
-) -> list[Case]:
-    """Rank each group's sentences with the cheap scorer and read the top ones."""
+def build_cases(groups: list[Group], reader: Reader) -> list[Case]:
+    """Rank each group's sentences with the cheap scorer (through the reader's question
+    adapter, as answering does) and read the top ones."""
     import numpy as np
 
     from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
@@ -107,13 +105,14 @@ def build_cases(
             1.0,
             [(s.start, s.end) for s in sentences],
         )
-        ranked = score_sentences(Retrieved(g.question, qv, [passage], {1: sentences}))
+        adapted = reader.adapt(qv, DEFAULT_MODEL)
+        ranked = score_sentences(Retrieved(g.question, qv, [passage], {1: sentences}), adapted)
         labels = [label_at[r.sentence.start] for r in ranked]
         if not ranked or (g.answerable and not any(labels)):
             continue  # the answer is in no quotable sentence: nothing to learn here
         befores = [before_at[r.sentence.start] for r in ranked]
         top = max(SHORTLISTS)
-        readings = read(g.question, [r.sentence.text for r in ranked[:top]], befores[:top])
+        readings = reader.read(g.question, [r.sentence.text for r in ranked[:top]], befores[:top])
         has_spans = any(r.span_score is not None for r in readings)
         cases.append(
             Case(
@@ -304,14 +303,12 @@ def joined_hit(
 def heldout_cases(folder: Path, data: Path, limit: int = 0) -> list[Case]:
     """The held-out splits of `data` read by the reader in `folder` (the first `limit`
     questions of each split when set: smoke tests)."""
-    from . import Reader
-
     groups = [g for g in load_groups(data) if g.split in SPLITS]
     if limit:
         groups = [g for s in SPLITS for g in [g for g in groups if g.split == s][:limit]]
     removed = [without_answer(g) for g in groups if g.answerable]
     groups += [g for g in removed if g.answer_removed]
-    return build_cases(groups, Reader(folder, calibrated=False).read)
+    return build_cases(groups, Reader(folder, calibrated=False))
 
 
 def calibrate(
@@ -319,8 +316,6 @@ def calibrate(
 ) -> dict[str, Any]:
     """Calibrate the reader in `folder` on `cases` (default: `heldout_cases`) and write
     the result into its reader.json."""
-    from . import Reader
-
     cases = heldout_cases(folder, data, limit) if cases is None else cases
     by_split = {s: [c for c in cases if c.group.split == s] for s in SPLITS}
     grid = {
