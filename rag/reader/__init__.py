@@ -3,9 +3,10 @@
 `get_reader(folder)` returns a process-wide `Reader` (loaded lazily, once, thread-safe)
 over a folder holding `reader-int8.onnx`, `tokenizer.json`, `reader.json` and
 `adapter.npy`; the default folder ships inside the package (`rag/reader/model`, trained by
-`rag train-reader`, see its MODEL_CARD.md). `Reader.logits(question, sentences, befores)` reads each (question,
-sentence) pair as a cross-encoder, the sentence followed by the end of the one before it
-(`pair_text`), and returns one logit per sentence: above 0 it more likely answers than not.
+`rag train-reader`, see its MODEL_CARD.md). `Reader.logits(question, sentences, befores)`
+reads each (question, sentence) pair as a cross-encoder, the sentence followed by the end
+of the one before it (`pair_text`), and returns one logit per sentence: above 0 it more
+likely answers than not.
 `Reader.read` gives each sentence's `Reading`: the logit and, from a reader trained with
 a span head, the short answer inside the sentence (`spans.best_span`) and how sure the
 head is that one is there. `Reader.answers(features)` is the calibrated abstention model:
