@@ -156,6 +156,13 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="also train a span head (short answers) with this loss weight; 0, as shipped",
     )
+    p.add_argument(
+        "--layers",
+        type=int,
+        default=0,
+        help="keep only the lowest N of the 6 layers (a faster reader; the lowest third "
+        "frozen); 0, as shipped: all",
+    )
 
     p = command(
         "extract",
@@ -278,6 +285,7 @@ def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
         "--steps": args.steps,
         "--limit": args.limit,
         "--span-weight": args.span_weight,
+        "--layers": args.layers,
     }
     command = f"rag train-reader --data {args.data} --out {args.out} --seed {args.seed}"
     command += "".join(f" {flag} {value:g}" for flag, value in options.items() if value)
@@ -289,6 +297,7 @@ def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
         limit=args.limit,
         seed=args.seed,
         span_weight=args.span_weight,
+        layers=args.layers,
         command=command,
     )
     return 0

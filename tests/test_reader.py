@@ -394,6 +394,7 @@ def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) 
 
     data, out = write_qa_folder(tmp_path / "qa"), tmp_path / "reader"
     args = ["--data", str(data), "--out", str(out), "--steps", "2", "--span-weight", "1"]
+    args += ["--layers", "2"]  # a smaller reader: the lowest two layers
     assert main(["train-reader", *args]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "MODEL_CARD.md", ADAPTER_FILE, MODEL_FILE, "reader.json", "tokenizer.json", "train",
@@ -404,6 +405,9 @@ def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) 
     # Calibration also asked each answerable held-out question without its answer.
     heldout = json.loads((out / "reader.json").read_text())["heldout"]
     assert heldout["squad-heldout"]["answer_removed"] > 0, heldout
+    trained = json.loads((out / "reader.json").read_text())["train"]
+    assert trained["config"]["layers"] == 2 and trained["config"]["frozen_layers"] == 0
+    assert "the lowest 2 of the base model's 6 layers" in card
     assert 0 <= heldout["squad-heldout"]["answer_removed_abstained"] <= 1
     assert "answer removed, abstained" in card
     # Calibrated again (after a change to calibration): the card names both commands.

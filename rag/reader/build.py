@@ -28,6 +28,7 @@ def build(
     limit: int = 0,
     seed: int = 13,
     span_weight: float = 0.0,
+    layers: int = 0,
     command: str = "",
 ) -> Path:
     check_data(data)
@@ -49,6 +50,9 @@ def build(
         limit=limit,
         seed=seed,
         span_weight=span_weight,
+        layers=layers,
+        # A third of the layers stay as trained for similarity: 2 of 6, as shipped.
+        frozen_layers=(layers or 6) // 3,
     )
     export(train(config), out)
     train_adapter(out, data, AdapterConfig(seed=seed))
@@ -123,7 +127,7 @@ def write_card(folder: Path, command: str) -> None:
     meta = json.loads((folder / "reader.json").read_text())
     train, cal, held = meta["train"], meta["calibration"], meta["heldout"]
     # Readers trained before an option existed ran without it.
-    cfg = {"answer_removed": 0.0, "span_weight": 0.0, **train["config"]}
+    cfg = {"answer_removed": 0.0, "span_weight": 0.0, "layers": 0, **train["config"]}
     spans = meta.get("span_head", False)
     rows = table(held)
     curve = "\n".join(
@@ -154,6 +158,7 @@ def write_card(folder: Path, command: str) -> None:
     text = template.format(
         **cfg,
         **cal,
+        layers_kept=cfg["layers"] or 6,
         **{k: train[k] for k in ("train_questions", "steps_done", "steps_planned")},
         command=command or "rag train-reader --data ../shared/data/qa --out OUT",
         machine=platform.machine(),

@@ -54,6 +54,9 @@ class TrainConfig:
     checkpoint_every: int = 400  # steps
     micro_batch: int = 16  # pairs per forward pass (similar lengths together)
     frozen_layers: int = 2  # lowest transformer layers kept as they are (with the embeddings)
+    # Keep only the lowest N transformer layers (0: all six): a smaller, faster reader
+    # (`rag train-reader --layers N` then freezes the lowest N // 3).
+    layers: int = 0
     steps: int = 0  # train exactly this many steps (0: `epochs`, cut at `max_minutes`)
     # Share of answerable questions shown without their answering sentences, the no-answer
     # slot as target (`data.without_answer`): on-topic sentences are not an answer.
@@ -194,6 +197,9 @@ def train(config: TrainConfig) -> Path:
     base = bundled_model_path()
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    if config.layers:
+        model.bert.encoder.layer = model.bert.encoder.layer[: config.layers]
+        model.config.num_hidden_layers = config.layers
     # The lowest layers and the embeddings stay as trained for sentence similarity: the
     # reader learns in the upper layers, and each step costs a third less.
     frozen = [model.bert.embeddings, *model.bert.encoder.layer[: config.frozen_layers]]
