@@ -25,8 +25,10 @@ from rag.extractive import (
     MAX_ANSWER_WORDS,
     compose,
     cosine_floor,
+    rank,
     short_answer,
 )
+from rag.manifest import file_sha256
 from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
 from rag.reader.adapter import main as adapter_main
 from rag.reader.build import main as build_main
@@ -213,6 +215,27 @@ def copy_reader(tmp_path: Path) -> Path:
     folder = tmp_path / "reader"
     shutil.copytree(BUNDLED, folder)
     return folder
+
+
+def test_the_reader_folders_adapter_orders_the_cheap_ranking(tmp_path: Path) -> None:
+    folder = copy_reader(tmp_path)
+    swap = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)  # cosine c becomes √(1-c²)
+    np.save(folder / ADAPTER_FILE, swap)
+    meta = json.loads((folder / "reader.json").read_text())
+    meta["sha256"][ADAPTER_FILE] = file_sha256(folder / ADAPTER_FILE)
+    (folder / "reader.json").write_text(json.dumps(meta))
+    r = retrieved(
+        "Who won the prize?",
+        [
+            ("a", "", [("The prize drew record crowds to the hall this year.", 0.9)]),
+            ("b", "", [("Mara Velde won it for her first novel, about a lighthouse.", 0.3)]),
+        ],
+    )
+    adapted = rank(r, Settings.load(env={}, reader_model=str(folder)))
+    assert adapted.passage_order == [2, 1]  # "b" has the best cheap-scored sentence now
+    # The cosine scorer, and a reader without an adapter (2-d vectors: not its size), do not.
+    assert rank(r, Settings.load(env={}, answer_reader="cosine")).passage_order == [1, 2]
+    assert rank(r, TRAINED).passage_order == [1, 2]
 
 
 @pytest.mark.parametrize("name", [MODEL_FILE, ADAPTER_FILE])
