@@ -212,7 +212,7 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
         return Ranking(scored, floor, far or lacks, passage_order=order)
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
-    short = scored[: cal.shortlist]
+    short = scored[: settings.reader_shortlist or cal.shortlist]
     readings = reader.read(
         question,
         [s.sentence.text for s in short],

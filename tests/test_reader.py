@@ -238,6 +238,19 @@ def test_the_reader_folders_adapter_orders_the_cheap_ranking(tmp_path: Path) -> 
     assert rank(r, TRAINED).passage_order == [1, 2]
 
 
+def test_the_shortlist_setting_sets_how_many_sentences_the_reader_reads() -> None:
+    sentences = [
+        ("The prize drew record crowds to the hall this year.", 0.8),
+        ("Mara Velde won it for her first novel, about a lighthouse.", 0.7),
+        ("The jury met four times in the old library of the town.", 0.6),
+    ]
+    r = retrieved("Who won the prize?", [("a", "", sentences)])
+    assert len(rank(r, Settings.load(env={"RAG_READER_SHORTLIST": "2"})).sentences) == 2
+    assert len(rank(r, TRAINED).sentences) == 3  # the calibrated 4, of 3 candidates
+    with pytest.raises(SettingsError, match="reader_shortlist = 41"):
+        Settings.load(env={"RAG_READER_SHORTLIST": "41"})
+
+
 @pytest.mark.parametrize("name", [MODEL_FILE, ADAPTER_FILE])
 def test_missing_weights_name_the_fix(tmp_path: Path, name: str) -> None:
     folder = copy_reader(tmp_path)
