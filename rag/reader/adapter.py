@@ -90,7 +90,9 @@ def train_adapter(folder: Path, data: Path, config: AdapterConfig) -> dict[str, 
         with torch.no_grad():
             return {
                 split: round(
-                    sum(bool(y[cosines(m, q, idx).argmax()]) for q, idx, y in rows) / len(rows), 4
+                    sum(bool(y[cosines(m, q, idx).argmax()]) for q, idx, y in rows)
+                    / max(1, len(rows)),
+                    4,
                 )
                 for split, rows in held.items()
             }

@@ -3,8 +3,7 @@ model card, in one run.
 
 The PyTorch checkpoint goes to `OUT/train` (not shipped); the shipped files
 (`reader-int8.onnx`, `tokenizer.json`, `adapter.npy`, `reader.json`, `MODEL_CARD.md`) go to
-`OUT`. Copy
-them into `rag/reader/model` to ship a new reader. This module only sequences the steps
+`OUT`. Copy them into `rag/reader/model` to ship a new reader. This module only sequences the steps
 and writes the card; each step lives in its own module.
 """
 
