@@ -133,11 +133,14 @@ def train_adapter(folder: Path, data: Path, config: AdapterConfig) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Train the question adapter into an exported reader folder and record "
+        "it in its reader.json; recalibrate the reader afterwards (python -m rag.reader.build)."
+    )
     parser.add_argument("folder", type=Path, help="an exported reader, e.g. rag/reader/model")
     parser.add_argument("--data", type=Path, required=True, help="the QA sets (shared/data/qa)")
     for name, value in asdict(AdapterConfig()).items():
-        parser.add_argument(f"--{name}", type=type(value), default=value)
+        parser.add_argument(f"--{name}", type=type(value), default=value, help=f"default {value}")
     args = vars(parser.parse_args(argv))
     folder, data = args.pop("folder"), args.pop("data")
     try:
