@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -368,14 +370,43 @@ def quantize_int8(source: Path, target: Path) -> None:
     tmp = target.with_suffix(f".{os.getpid()}.tmp.onnx")  # processes may race here
     # Per-channel scales on the matrix products only: the embedding table and the
     # per-tensor default drift to cosine ~0.95, this keeps ~0.99 at the same speed.
-    quantize_dynamic(
-        str(source),
-        str(tmp),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],
-    )
+    with _without_quantizer_advice():
+        quantize_dynamic(
+            str(source),
+            str(tmp),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
     os.replace(tmp, target)
+
+
+QUANTIZER_ADVICE = "pre-processing before quantization"
+
+
+@contextmanager
+def _without_quantizer_advice() -> Iterator[None]:
+    """Drop onnxruntime's "consider pre-processing" advice: it is logged on the root
+    logger, which `logging.warning` then sets up for stderr, so a user's first `rag ask`
+    printed "WARNING:root:..." about a step only this module could take (it is not taken:
+    the quantized model is measured as it is). Other records pass as they would."""
+    root = logging.getLogger()
+    # Python's last-resort stderr handler, placed on the root so that `logging.warning`
+    # does not call `basicConfig` (which would stay configured after this).
+    placeholder = logging.lastResort if not root.handlers else None
+
+    def keep(record: logging.LogRecord) -> bool:
+        return QUANTIZER_ADVICE not in record.getMessage()
+
+    root.addFilter(keep)
+    if placeholder:
+        root.addHandler(placeholder)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
+        if placeholder:
+            root.removeHandler(placeholder)
 
 
 def bundled_model_path() -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import REAL_MODEL
+from helpers import REAL_MODEL, run_python
 
 from rag.embed import OnnxEncoder, SentenceTransformerEncoder, get_encoder, get_query_encoder
 
@@ -56,3 +56,26 @@ def test_auto_embeds_documents_with_int8_weights_close_to_the_model() -> None:
     reordered = documents.encode(TEXTS[::-1])[::-1]
     assert float(np.min(np.sum(alone * d, axis=1))) > 0.99999
     assert float(np.min(np.sum(reordered * d, axis=1))) > 0.99999
+
+
+QUANTIZE_TINY_MODEL = """
+import logging
+from pathlib import Path
+import numpy as np, onnx
+from onnx import TensorProto, helper, numpy_helper
+from rag.embed import quantize_int8
+x, y = (helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 4]) for n in "xy")
+w = numpy_helper.from_array(np.eye(4, dtype=np.float32), "w")
+graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g", [x], [y], [w])
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), "m.onnx")
+quantize_int8(Path("m.onnx"), Path("q.onnx"))
+print(Path("q.onnx").is_file(), len(logging.getLogger().handlers))
+"""
+
+
+def test_quantizing_prints_no_advice_and_leaves_logging_unconfigured(tmp_path: Path) -> None:
+    # A fresh process: its root logger is unconfigured, as in `rag ask` (pytest's is not).
+    result = run_python(QUANTIZE_TINY_MODEL, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "0"]
+    assert "pre-processing" not in result.stderr, result.stderr
