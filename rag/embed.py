@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+STOP_SPINNING = "session.force_spinning_stop"  # ONNX Runtime session option
 
 
 class Encoder(Protocol):
@@ -266,6 +267,9 @@ class OnnxEncoder:
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 if self.quantized:  # one text per run, one run per core (see encode)
                     options.intra_op_num_threads = 1
+                # Threads spin within a run but not after it: left spinning after a
+                # question, they held both cores while the reader ran (BENCHMARKS.md).
+                options.add_session_config_entry(STOP_SPINNING, "1")
                 self._session = ort.InferenceSession(
                     str(self.model_file()), options, providers=["CPUExecutionProvider"]
                 )

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 from helpers import REAL_MODEL, run_python
 
-from rag.embed import OnnxEncoder, SentenceTransformerEncoder, get_encoder, get_query_encoder
+from rag.embed import (
+    STOP_SPINNING,
+    OnnxEncoder,
+    SentenceTransformerEncoder,
+    get_encoder,
+    get_query_encoder,
+)
 
 TEXTS = [
     "When did Russia's Supreme Court lift the ban on the Taliban?",
@@ -37,6 +43,9 @@ def test_auto_asks_questions_on_onnx_with_torchs_vectors(tmp_path: Path) -> None
     assert float(np.min(np.sum(single * a, axis=1))) > 0.99999
     exported = list((Path.home() / ".cache" / "rag" / "onnx").glob("*/model.onnx"))
     assert len(exported) == 1  # exported once, into the (test session's) cache
+    # Its threads stop spinning after a run: spinning ones slowed the reader that runs next.
+    session = auto._load()[0]
+    assert session.get_session_options().get_session_config_entry(STOP_SPINNING) == "1"
 
 
 @pytest.mark.slow
