@@ -33,7 +33,7 @@ from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader, pa
 from rag.reader.adapter import main as adapter_main
 from rag.reader.build import main as build_main
 from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
-from rag.reader.train import pick, token_targets
+from rag.reader.train import TrainConfig, cheap_hardness, pick, token_targets
 from rag.settings import Settings
 from rag.types import ShortAnswer
 
@@ -392,6 +392,30 @@ def test_a_step_shows_hard_negatives_and_marks_the_answer() -> None:
     chosen, target, span = pick(marked, 5, random.Random(0), answer_removed=1.0)
     assert target == -1 and len(chosen) == 3 and ("Ada Lind did.", "Rain.") not in chosen
     assert span is None
+
+
+def test_hard_negatives_can_follow_the_cheap_scorers_ranking() -> None:
+    group = Group(
+        "Who founded the city of Orla?",
+        ["Orla is a city.", "The city of Orla was founded long ago.", "Rain.", "Ada Lind did.",
+         "Snow 🙂.", "Москва."],
+        [0, 0, 0, 1, 0, 0],
+        ["", "", "", "", "", ""],
+        "squad",
+        "x",
+    )  # fmt: skip
+    # One hard negative of two: the one ranked highest, not the one sharing most words.
+    hardness = [0.1, 0.2, 0.9, 0.5, 0.0, 0.3]
+    for seed in range(5):
+        chosen, target, _ = pick(group, 2, random.Random(seed), hardness=hardness)
+        assert ("Rain.", "") in chosen and chosen[target] == ("Ada Lind did.", "")
+        # Without the answer, the ranking still holds for what is left.
+        chosen, target, _ = pick(group, 2, random.Random(seed), 1.0, hardness)
+        assert target == -1 and ("Rain.", "") in chosen and len(chosen) == 2
+    scores = cheap_hardness([group])[0]
+    assert len(scores) == 6 and scores.index(max(scores)) in (0, 1)  # the restatements
+    with pytest.raises(ValueError, match="hard_by must be words or cheap"):
+        TrainConfig(data="", out="", hard_by="cosine")
 
 
 def test_an_answer_span_maps_to_the_word_pieces_of_the_sentence() -> None:

@@ -108,6 +108,13 @@ COLUMNS = (
 )  # fmt: skip
 
 
+# How the card says a run chose its hard negatives (`TrainConfig.hard_by`).
+HARDEST = {
+    "words": "by shared words",
+    "cheap": "by the cheap scorer's ranking (cosine plus word overlap)",
+}
+
+
 def table(result: dict) -> str:
     """The held-out metrics per split as a Markdown table (the card's and the command's)."""
 
@@ -126,7 +133,8 @@ def write_card(folder: Path, command: str) -> None:
     meta = json.loads((folder / "reader.json").read_text())
     train, cal, held = meta["train"], meta["calibration"], meta["heldout"]
     # Readers trained before an option existed ran without it.
-    cfg = {"answer_removed": 0.0, "span_weight": 0.0, "layers": 0, **train["config"]}
+    cfg = {"answer_removed": 0.0, "span_weight": 0.0, "layers": 0, "hard_by": "words"}
+    cfg.update(train["config"])
     spans = meta.get("span_head", False)
     rows = table(held)
     curve = "\n".join(
@@ -158,6 +166,7 @@ def write_card(folder: Path, command: str) -> None:
         **cfg,
         **cal,
         layers_kept=cfg["layers"] or 6,
+        hardest=HARDEST[cfg["hard_by"]],
         **{k: train[k] for k in ("train_questions", "steps_done", "steps_planned")},
         command=command or "rag train-reader --data ../shared/data/qa --out OUT",
         machine=platform.machine(),

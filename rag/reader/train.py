@@ -4,10 +4,13 @@ all-MiniLM-L6-v2 (the bundled embedding model) becomes a cross-encoder: it reads
 "[CLS] question [SEP] sentence [SEP] end of the sentence before it [SEP]" and gives one
 logit, "this sentence answers the question" (`pair_text`). Each step takes a few questions,
 each with one answering sentence (when it has one) and up to `negatives` others, the
-hardest first (those sharing most words with the question: restatements and SQuAD 2.0's
-plausible-but-wrong sentences). The loss is a softmax over one question's sentences plus a
-learned no-answer slot (the answering sentence, or the slot when none answers), plus each
-sentence's own binary cross-entropy so that a logit means the same across questions.
+hardest first: those sharing most words with the question (restatements and SQuAD 2.0's
+plausible-but-wrong sentences), or with `hard_by` "cheap", those the answerer's cheap
+scorer ranks highest (`cheap_hardness`: the bundled model's cosine plus word overlap), the
+sentences the reader is shown when it answers. The loss is a softmax over one question's
+sentences plus a learned no-answer slot (the answering sentence, or the slot when none
+answers), plus each sentence's own binary cross-entropy so that a logit means the same
+across questions.
 With `span_weight` > 0 a span head (`span_head`, one linear layer over the last layer's
 word pieces) also learns where the answer starts and ends inside an answering sentence,
 and to point at [CLS] in one that does not answer (SQuAD 2.0's null answer).
@@ -65,18 +68,36 @@ class TrainConfig:
     # run with 1.0 marked short answers at SQuAD exact match 0.28 held out and chose
     # sentences no better (docs/reader.md).
     span_weight: float = 0.0
+    # How the hard negatives are chosen: "words" (most words shared with the question), as
+    # shipped, or "cheap" (the cheap scorer's ranking, `cheap_hardness`): a 66-minute run
+    # with "cheap" picked QED's answers better held out but did worse on the project's
+    # sets (BENCHMARKS.md, session 13).
+    hard_by: str = "words"
+
+    def __post_init__(self) -> None:
+        if self.hard_by not in ("words", "cheap"):
+            raise ValueError(f"hard_by must be words or cheap, not {self.hard_by!r}")
 
 
 SPAN_HEAD = "span_head.pt"
 
 
 def pick(
-    group: Group, negatives: int, rng: random.Random, answer_removed: float = 0.0
+    group: Group,
+    negatives: int,
+    rng: random.Random,
+    answer_removed: float = 0.0,
+    hardness: list[float] | None = None,
 ) -> tuple[list[tuple[str, str]], int, tuple[int, int] | None]:
     """The (sentence, sentence before) pairs one step shows for `group`, the index of
     the answering one (-1: none answers) and the answer's span inside it (None: unknown).
-    Hard negatives (most shared words) first, the rest at random. With probability
+    Hard negatives first: the highest `hardness` (one per sentence of the group), else the
+    most words shared with the question; the rest at random. With probability
     `answer_removed` an answerable group comes without its answering sentences."""
+    if hardness is None:
+        words = content_words(group.question)
+        hardness = [len(words & content_words(s)) for s in group.sentences]
+    of = dict(zip(zip(group.sentences, group.contexts, strict=True), hardness, strict=True))
     if answer_removed and group.answerable and rng.random() < answer_removed:
         group = without_answer(group)
     rows = list(zip(group.sentences, group.contexts, group.labels, strict=True))
@@ -86,8 +107,7 @@ def pick(
     }
     positives = [(s, c) for s, c, y in rows if y]
     others = [(s, c) for s, c, y in rows if not y]
-    words = content_words(group.question)
-    others.sort(key=lambda s: -len(words & content_words(s[0])))
+    others.sort(key=lambda s: -of[s])
     hard = (negatives + 1) // 2
     rest = others[hard:]
     chosen = others[:hard] + rng.sample(rest, min(len(rest), negatives - hard))
@@ -96,6 +116,33 @@ def pick(
     rng.shuffle(chosen)
     target = next((i for i, s in enumerate(chosen) if s in positives), -1) if positives else -1
     return chosen, target, span_of[chosen[target]] if target >= 0 else None
+
+
+def cheap_hardness(groups: list[Group]) -> list[list[float]]:
+    """Per group, each sentence's cheap score as the answerer ranks it (without the
+    question adapter, which is trained after the reader): the bundled model's cosine to
+    the question plus `W_LEXICAL` times the share of the question's words it holds,
+    weighted by their rarity among the group's sentences."""
+    from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
+    from ..extractive import W_LEXICAL
+    from ..lexical import idf_weights, overlap
+
+    questions = list(dict.fromkeys(g.question for g in groups))
+    distinct = list(dict.fromkeys(s for g in groups for s in g.sentences))
+    q_at = dict(zip(questions, get_query_encoder(DEFAULT_MODEL).encode(questions), strict=True))
+    s_at = dict(zip(distinct, get_encoder(DEFAULT_MODEL).encode(distinct, 64), strict=True))
+    out = []
+    for g in groups:
+        words = content_words(g.question)
+        bags = [content_words(s) & words for s in g.sentences]
+        weights = idf_weights(words, bags)
+        out.append(
+            [
+                float(s_at[s] @ q_at[g.question]) + W_LEXICAL * overlap(words, bag, weights)
+                for s, bag in zip(g.sentences, bags, strict=True)
+            ]
+        )
+    return out
 
 
 def span_head(hidden: int = 384):  # type: ignore[no-untyped-def]
@@ -194,6 +241,9 @@ def train(config: TrainConfig) -> Path:
     rng.shuffle(groups)
     if config.limit:
         groups = groups[: config.limit]
+    # Keyed by position: groups of one paragraph share their question text.
+    hardness = cheap_hardness(groups) if config.hard_by == "cheap" else [None] * len(groups)
+    hard_of = {id(g): h for g, h in zip(groups, hardness, strict=True)}
     base = bundled_model_path()
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
@@ -252,7 +302,9 @@ def train(config: TrainConfig) -> Path:
         targets: list[int] = []
         answer_spans: list[tuple[int, int] | str | None] = []
         for g in batch:
-            chosen, target, answer_span = pick(g, config.negatives, rng, config.answer_removed)
+            chosen, target, answer_span = pick(
+                g, config.negatives, rng, config.answer_removed, hard_of[id(g)]
+            )
             spans.append((len(sentences), len(sentences) + len(chosen)))
             questions += [g.question] * len(chosen)
             sentences += [pair_text(s, c, config.context_words) for s, c in chosen]
