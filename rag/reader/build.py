@@ -166,7 +166,7 @@ def write_card(folder: Path, command: str) -> None:
         **cfg,
         **cal,
         layers_kept=cfg["layers"] or 6,
-        hardest=HARDEST[cfg["hard_by"]],
+        hardest=HARDEST[str(cfg["hard_by"])],
         **{k: train[k] for k in ("train_questions", "steps_done", "steps_planned")},
         command=command or "rag train-reader --data ../shared/data/qa --out OUT",
         machine=platform.machine(),
