@@ -42,6 +42,8 @@ from .settings import Settings
 from .types import Answer, Citation, Passage, ShortAnswer
 
 if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
+
     import numpy as np
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
@@ -133,6 +135,17 @@ def is_statement(text: str) -> bool:
     return is_prose(text) and not text.rstrip("\"”’')»").endswith("?")
 
 
+def resemblance(
+    cosine: float,
+    question_words: AbstractSet[str],
+    words: AbstractSet[str],
+    weights: dict[str, float],
+) -> float:
+    """The cheap score's main term: a sentence's cosine to the question plus `W_LEXICAL`
+    times the weighted share of the question's words it holds (`lexical.overlap`)."""
+    return cosine + W_LEXICAL * overlap(question_words, words, weights)
+
+
 def score_sentences(retrieved: Retrieved, adapted: np.ndarray | None = None) -> list[Scored]:
     """Every quotable sentence of the retrieved passages, best first, each once; with
     `adapted` (the reader's question adapter applied to the question vector) the sentence
@@ -146,7 +159,7 @@ def score_sentences(retrieved: Retrieved, adapted: np.ndarray | None = None) -> 
 
     def match(sentence: Sentence) -> float:
         cos = sentence.cosine if adapted is None else float(sentence.vector @ adapted)
-        return cos + W_LEXICAL * overlap(q_words, sentence.matched, weights)
+        return resemblance(cos, q_words, sentence.matched, weights)
 
     scored = []
     for passage in retrieved.passages:

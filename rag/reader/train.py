@@ -121,11 +121,11 @@ def pick(
 def cheap_hardness(groups: list[Group]) -> list[list[float]]:
     """Per group, each sentence's cheap score as the answerer ranks it (without the
     question adapter, which is trained after the reader): the bundled model's cosine to
-    the question plus `W_LEXICAL` times the share of the question's words it holds,
-    weighted by their rarity among the group's sentences."""
+    the question plus the share of the question's words it holds, weighted by their
+    rarity among the group's sentences (`extractive.resemblance`)."""
     from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
-    from ..extractive import W_LEXICAL
-    from ..lexical import idf_weights, overlap
+    from ..extractive import resemblance
+    from ..lexical import idf_weights
 
     questions = list(dict.fromkeys(g.question for g in groups))
     distinct = list(dict.fromkeys(s for g in groups for s in g.sentences))
@@ -138,7 +138,7 @@ def cheap_hardness(groups: list[Group]) -> list[list[float]]:
         weights = idf_weights(words, bags)
         out.append(
             [
-                float(s_at[s] @ q_at[g.question]) + W_LEXICAL * overlap(words, bag, weights)
+                resemblance(float(s_at[s] @ q_at[g.question]), words, bag, weights)
                 for s, bag in zip(g.sentences, bags, strict=True)
             ]
         )
@@ -241,7 +241,7 @@ def train(config: TrainConfig) -> Path:
     rng.shuffle(groups)
     if config.limit:
         groups = groups[: config.limit]
-    # Keyed by position: groups of one paragraph share their question text.
+    # Keyed by identity: groups of one paragraph share their question text.
     hardness = cheap_hardness(groups) if config.hard_by == "cheap" else [None] * len(groups)
     hard_of = {id(g): h for g, h in zip(groups, hardness, strict=True)}
     base = bundled_model_path()
