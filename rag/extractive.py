@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from .clean import is_prose
 from .lexical import content_words, idf_weights, overlap
-from .reader import abstain_features, fuse, get_reader
+from .reader import Reader, Reading, abstain_features, fuse, get_reader, reads
 from .retrieve import Retrieved, Sentence, retrieve
 from .settings import Settings
 from .types import Answer, Citation, Passage, ShortAnswer
@@ -226,11 +226,11 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
     short = scored[: settings.reader_shortlist or cal.shortlist]
-    readings = reader.read(
-        question,
-        [s.sentence.text for s in short],
-        [s.before[-1].text if s.before else "" for s in short],
-    )
+    readings = _read(reader, question, short)
+    more = scored[len(short) : reads([r.logit for r in readings], cal.extend_below, cal.extend_to)]
+    if more:
+        readings += _read(reader, question, more)
+        short += more
     logits = [r.logit for r in readings]
     fused = fuse(logits, [s.score for s in short], cal.cheap_weight)
     for item, score, reading in zip(short, fused, readings, strict=True):
@@ -248,6 +248,15 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
         or _lacks_type(question, short, floor)
     )
     return Ranking(short, floor, abstain, round(confidence, 4), order)
+
+
+def _read(reader: Reader, question: str, items: list[Scored]) -> list[Reading]:
+    """The reader's readings of `items`, each with the sentence before it."""
+    return reader.read(
+        question,
+        [s.sentence.text for s in items],
+        [s.before[-1].text if s.before else "" for s in items],
+    )
 
 
 def cosine_floor(settings: Settings) -> float:

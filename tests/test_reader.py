@@ -29,9 +29,10 @@ from rag.extractive import (
     short_answer,
 )
 from rag.manifest import file_sha256
-from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader, pair_text
+from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader, pair_text, reads
 from rag.reader.adapter import main as adapter_main
 from rag.reader.build import main as build_main
+from rag.reader.calibrate import SPLITS, Case, choose_extension, read_logits
 from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
 from rag.reader.train import TrainConfig, cheap_hardness, pick, token_targets
 from rag.settings import Settings
@@ -249,6 +250,53 @@ def test_the_shortlist_setting_sets_how_many_sentences_the_reader_reads() -> Non
     assert len(rank(r, TRAINED).sentences) == 3  # the calibrated 4, of 3 candidates
     with pytest.raises(SettingsError, match="reader_shortlist = 41"):
         Settings.load(env={"RAG_READER_SHORTLIST": "41"})
+
+
+def test_the_reader_reads_on_past_its_shortlist_when_nothing_in_it_answers(
+    tmp_path: Path,
+) -> None:
+    """A shortlist of one holds only a sentence restating the question; read on, the
+    reader finds the answer ranked third by the cheap score."""
+    sentences = [
+        ("The prize drew record crowds to the hall this year.", 0.8),
+        ("The jury met four times in the old library of the town.", 0.7),
+        ("Mara Velde won it for her first novel, about a lighthouse.", 0.6),
+    ]
+    r = retrieved("Who won the prize?", [("a", "", sentences)])
+
+    def ranked(name: str, **calibration: object) -> list[str]:
+        folder = tmp_path / name  # a folder each: readers are cached by folder
+        shutil.copytree(BUNDLED, folder)
+        meta = json.loads((folder / "reader.json").read_text())
+        meta["calibration"].update(calibration)
+        (folder / "reader.json").write_text(json.dumps(meta))
+        settings = Settings.load(env={"RAG_READER_SHORTLIST": "1"}, reader_model=str(folder))
+        return [s.sentence.text for s in rank(r, settings).sentences]
+
+    assert ranked("never", extend_below=None) == [sentences[0][0]]
+    assert ranked("on", extend_below=0.0, extend_to=3)[0] == sentences[2][0]
+    assert len(ranked("sure", extend_below=-50.0, extend_to=3)) == 1  # it read an answer
+    # Reading on never reads less than the shortlist, nor past what there is.
+    assert reads([-1.0, -2.0], 0.0, 1) == 2 and reads([], 0.0, 8) == 0
+    assert reads([1.0], 0.0, 8) == 1 and reads([-1.0], None, 8) == 1
+
+
+def test_calibration_reads_on_only_where_held_out_questions_gain() -> None:
+    """Held-out cases whose answer ranks fifth, after four sentences the reader scores
+    low: reading on to 8 gains them, at the lowest bar that does (the one reading least)."""
+
+    def case(split: str, answer_at: int, logits: list[float]) -> Case:
+        labels = [int(i == answer_at) for i in range(len(logits))]
+        texts = [f"Sentence {i} 🙂 Ответ." for i in range(len(logits))]
+        group = Group("Кто?", texts, labels, [""] * len(texts), "squad", split, split)
+        cheap = [1.0 - 0.1 * i for i in range(len(logits))]
+        return Case(group, cheap, labels, texts, [""] * len(texts), 0.5, logits)
+
+    found_late = {s: [case(s, 4, [-5.0] * 4 + [3.0] + [-5.0] * 7)] for s in SPLITS}
+    assert choose_extension(found_late, 4, 0.0) == (-3.0, 8)
+    assert read_logits(found_late["qed-dev"][0], 4, (-3.0, 8)) == [-5.0] * 4 + [3.0] + [-5.0] * 3
+    found_early = {s: [case(s, 0, [3.0] + [-5.0] * 11)] for s in SPLITS}
+    assert choose_extension(found_early, 4, 0.0) is None
 
 
 @pytest.mark.parametrize("name", [MODEL_FILE, ADAPTER_FILE])

@@ -66,6 +66,19 @@ class Calibration:
     coef: tuple[float, ...]  # logistic model over abstain_features
     intercept: float
     threshold: float  # answer when the probability reaches it
+    # When no logit of the shortlist reaches `extend_below`, read on to the ranking's first
+    # `extend_to` sentences (None: never; see `reads`).
+    extend_below: float | None = None
+    extend_to: int = 0
+
+
+def reads(logits: list[float], extend_below: float | None, extend_to: int) -> int:
+    """How many of the cheap ranking's sentences the reader reads, given its `logits` for
+    the shortlist: more when none of them reads as an answer, since the answer then most
+    likely ranks lower (a paraphrase the cheap score undervalues)."""
+    if extend_below is None or not logits or max(logits) >= extend_below:
+        return len(logits)
+    return max(len(logits), extend_to)
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,9 @@ class Reader:
                 tuple(float(c) for c in cal["coef"]),
                 float(cal["intercept"]),
                 float(cal["threshold"]),
+                # Readers calibrated before session 14 never read on.
+                None if cal.get("extend_below") is None else float(cal["extend_below"]),
+                int(cal.get("extend_to", 0)),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise ModelError(f"{folder / 'reader.json'} is unreadable ({e!r}): {FIX}.") from e

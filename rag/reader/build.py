@@ -162,8 +162,16 @@ def write_card(folder: Path, command: str) -> None:
         )
     else:
         adapter_text = "None: the cheap scorer compares sentences with the question vector."
+    below = cal.get("extend_below")
+    extension = (
+        "never (no setting beat the shortlist alone)"
+        if below is None
+        else f"when no logit of the shortlist reaches {below}, the reader reads\nthe cheap "
+        f"ranking's first {cal['extend_to']} sentences (the best held-out setting)"
+    )
     text = template.format(
         **cfg,
+        extension=extension,
         **cal,
         layers_kept=cfg["layers"] or 6,
         hardest=HARDEST[str(cfg["hard_by"])],

@@ -8,6 +8,8 @@ sentences, and this module chooses, on these splits only (never on the project's
 sets):
 - how many of the cheap ranking's sentences the reader reorders and how much the cheap
   score counts in the fused score (best top-sentence accuracy, averaged over the splits);
+- whether to read on past the shortlist when none of its logits reaches a bar, and to
+  how many sentences (`choose_extension`: the best mean accuracy, if any beats none);
 - the join margin (further sentences within it of the best join the answer);
 - the abstention model: a logistic regression over `abstain_features` predicting whether
   any candidate answers (SQuAD 2.0's unanswerable questions are the negatives), fitted on all
@@ -36,6 +38,11 @@ CHEAP_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 JOIN_MARGINS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 MAX_FALSE_ABSTAIN = 0.01  # share of answerable held-out questions the threshold may refuse
 SPLITS = ("squad-heldout", "qed-dev", "selqa-dev")
+# Reading on: when no logit of the shortlist reaches one of these bars, the reader reads the
+# ranking's first EXTEND_TO sentences (at most max(SHORTLISTS): what a case holds logits for).
+EXTEND_BELOW = (-3.0, -2.0, -1.0, 0.0, 1.0)
+EXTEND_TO = (8, 12)
+Extend = tuple[float, int] | None
 
 
 @dataclass
@@ -130,37 +137,72 @@ def build_cases(groups: list[Group], reader: Reader) -> list[Case]:
     return cases
 
 
-def fused_order(case: Case, shortlist: int, weight: float) -> tuple[list[int], list[float]]:
-    """Indexes of the case's ranking after the reader reorders its top `shortlist`, with
-    the fused scores of those reordered."""
+def fused_order(
+    case: Case, shortlist: int, weight: float, extend: Extend = None
+) -> tuple[list[int], list[float]]:
+    """Indexes of the case's ranking after the reader reorders its top `shortlist` (or as
+    many as `extend` makes it read on to), with the fused scores of those reordered."""
     from . import fuse
 
-    n = min(shortlist, len(case.cheap))
-    fused = fuse(case.logits[:n], case.cheap[:n], weight)
+    logits = read_logits(case, shortlist, extend)
+    n = len(logits)
+    fused = fuse(logits, case.cheap[:n], weight)
     order = sorted(range(n), key=lambda i: -fused[i])
     return order + list(range(n, len(case.cheap))), [fused[i] for i in order]
 
 
-def first_answers(case: Case, shortlist: int, weight: float) -> int:
+def read_logits(case: Case, shortlist: int, extend: Extend = None) -> list[float]:
+    """The logits of the sentences the reader reads for `case`, as answering does: its
+    shortlist's, and on past it as `extend` says."""
+    from . import reads
+
+    first = case.logits[:shortlist]
+    return case.logits[: reads(first, *extend)] if extend else first
+
+
+def first_answers(case: Case, shortlist: int, weight: float, extend: Extend = None) -> int:
     """1 when the case's first sentence after reordering answers, else 0."""
-    return case.labels[fused_order(case, shortlist, weight)[0][0]]
+    return case.labels[fused_order(case, shortlist, weight, extend)[0][0]]
 
 
-def accuracy(cases: list[Case], shortlist: int, weight: float) -> float:
+def accuracy(cases: list[Case], shortlist: int, weight: float, extend: Extend = None) -> float:
     """Share of answerable cases whose top sentence answers."""
     answerable = [c for c in cases if c.group.answerable]
-    hits = sum(first_answers(c, shortlist, weight) for c in answerable)
+    hits = sum(first_answers(c, shortlist, weight, extend) for c in answerable)
     return hits / max(1, len(answerable))
 
 
-def fit_abstention(cases: list[Case], shortlist: int, weight: float) -> dict[str, Any]:
+def choose_extension(by_split: dict[str, list[Case]], shortlist: int, weight: float) -> Extend:
+    """The extension with the best mean held-out accuracy, if one beats reading the
+    shortlist alone (ties go to the one that reads less)."""
+
+    def mean(extend: Extend) -> float:
+        return sum(accuracy(by_split[s], shortlist, weight, extend) for s in SPLITS) / len(SPLITS)
+
+    options: list[Extend] = [(b, t) for t in EXTEND_TO if t > shortlist for b in EXTEND_BELOW]
+    scores = {option: mean(option) for option in options}
+    best = max(scores.values(), default=0.0)
+    if best <= mean(None):
+        return None
+    return next(option for option in options if scores[option] == best)
+
+
+def extension(cal: dict[str, Any]) -> Extend:
+    """The extension recorded in a calibration (None: the reader never reads on)."""
+    below = cal.get("extend_below")
+    return None if below is None else (float(below), int(cal["extend_to"]))
+
+
+def fit_abstention(cases: list[Case], shortlist: int, extend: Extend = None) -> dict[str, Any]:
     """The logistic model, its threshold, and two-fold (by article) held-out metrics."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     from . import abstain_features
 
-    x = np.asarray([abstain_features(c.logits[:shortlist], c.best_cosine) for c in cases])
+    x = np.asarray(
+        [abstain_features(read_logits(c, shortlist, extend), c.best_cosine) for c in cases]
+    )
     # Whether the candidates hold an answer: what abstaining must tell apart.
     y = np.asarray([int(c.group.answerable) for c in cases])
     if len(set(y.tolist())) < 2:
@@ -202,6 +244,7 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     shortlist, weight, margin = cal["shortlist"], cal["cheap_weight"], cal["join_margin"]
+    extend = extension(cal)
     prob, threshold = cal["heldout_probability"], cal["threshold"]
     out: dict[str, Any] = {}
     for split in SPLITS:
@@ -214,16 +257,16 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
         un = [i for i in idx if not cases[i].group.answerable]
         refused = [prob[i] < threshold for i in idx]
         answered_right = [
-            prob[i] >= threshold and first_answers(cases[i], shortlist, weight) for i in idx
+            prob[i] >= threshold and first_answers(cases[i], shortlist, weight, extend) for i in idx
         ]
         out[split] = {
             "questions": len(idx),
             "unanswerable": len(un),
             "answer_removed": len(removed),
             "top1_cheap": round(accuracy(sub, 1, 1.0), 4),
-            "top1_reader": round(accuracy(sub, shortlist, 0.0), 4),
-            "top1_fused": round(accuracy(sub, shortlist, weight), 4),
-            "hit_with_joins": round(joined_hit(sub, shortlist, weight, margin)[0], 4),
+            "top1_reader": round(accuracy(sub, shortlist, 0.0, extend), 4),
+            "top1_fused": round(accuracy(sub, shortlist, weight, extend), 4),
+            "hit_with_joins": round(joined_hit(sub, shortlist, weight, margin, extend)[0], 4),
             "false_abstain": round(sum(prob[i] < threshold for i in ans) / max(1, len(ans)), 4),
             "unanswerable_abstained": share_refused(un, prob, threshold),
             "answer_removed_abstained": share_refused(removed, prob, threshold),
@@ -233,7 +276,7 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
                 4,
             ),
             "answered_correct_share": round(sum(answered_right) / max(1, len(idx)), 4),
-            **short_answers(sub, shortlist, weight),
+            **short_answers(sub, shortlist, weight, extend),
         }
     answerable = np.asarray([c.group.answerable for c in cases])
     derived = np.asarray([c.group.answer_removed for c in cases])
@@ -253,7 +296,9 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def short_answers(cases: list[Case], shortlist: int, weight: float) -> dict[str, float]:
+def short_answers(
+    cases: list[Case], shortlist: int, weight: float, extend: Extend = None
+) -> dict[str, float]:
     """SQuAD's exact match and F1 of the span head's answer in the first sentence, over
     the answerable cases whose set marks the answer (0 when the first sentence does not
     answer); nothing for a reader without a span head or a split without marked answers."""
@@ -264,7 +309,7 @@ def short_answers(cases: list[Case], shortlist: int, weight: float) -> dict[str,
         return {}
     exact, f1 = 0, 0.0
     for c in marked:
-        first = fused_order(c, shortlist, weight)[0][0]
+        first = fused_order(c, shortlist, weight, extend)[0][0]
         found, gold = c.spans[first], c.gold[first]
         if found and gold:
             text = c.texts[first]
@@ -284,14 +329,14 @@ def share_refused(kind: list[int], prob: Any, threshold: float) -> float | None:
 
 
 def joined_hit(
-    cases: list[Case], shortlist: int, weight: float, margin: float
+    cases: list[Case], shortlist: int, weight: float, margin: float, extend: Extend = None
 ) -> tuple[float, float]:
     """(share of answerable cases where any chosen sentence answers, mean sentences chosen):
     the best, and up to three more within `margin` of its fused score."""
     hits, chosen = 0, 0
     answerable = [c for c in cases if c.group.answerable]
     for c in answerable:
-        order, fused = fused_order(c, shortlist, weight)
+        order, fused = fused_order(c, shortlist, weight, extend)
         picked = [order[0]] + [
             order[i] for i in range(1, min(4, len(fused))) if fused[i] >= fused[0] - margin
         ]
@@ -328,16 +373,19 @@ def calibrate(
     shortlist, weight = min(
         (k for k, v in grid.items() if v >= best - 0.005), key=lambda k: (k[0], -grid[k])
     )
-    joins = {m: joined_hit(cases, shortlist, weight, m) for m in JOIN_MARGINS}
+    extend = choose_extension(by_split, shortlist, weight)
+    joins = {m: joined_hit(cases, shortlist, weight, m, extend) for m in JOIN_MARGINS}
     # The widest margin that keeps answers to about two sentences on average.
     margin = max((m for m, (_, n) in joins.items() if n <= 2.0), default=0.0)
     cal = {
         "shortlist": shortlist,
         "cheap_weight": weight,
         "join_margin": margin,
+        "extend_below": extend[0] if extend else None,
+        "extend_to": extend[1] if extend else 0,
         "max_false_abstain": MAX_FALSE_ABSTAIN,
     }
-    cal.update(fit_abstention(cases, shortlist, weight))
+    cal.update(fit_abstention(cases, shortlist, extend))
     result = report(cases, cal)
     result["grid"] = {f"{n}/{w}": round(v, 4) for (n, w), v in grid.items()}
     result["joins"] = {str(m): [round(h, 4), round(n, 3)] for m, (h, n) in joins.items()}
@@ -350,8 +398,11 @@ def calibrate(
         ]
         result["int8_vs_fp32"] = {
             s: [
-                round(accuracy(by_split[s], shortlist, weight), 4),
-                round(accuracy([c for c in exact if c.group.split == s], shortlist, weight), 4),
+                round(accuracy(by_split[s], shortlist, weight, extend), 4),
+                round(
+                    accuracy([c for c in exact if c.group.split == s], shortlist, weight, extend),
+                    4,
+                ),
             ]
             for s in SPLITS
         }
