@@ -154,6 +154,7 @@ def metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_p50_ms": round(_percentile(latency, 50), 1),
         "latency_p95_ms": round(_percentile(latency, 95), 1),
         **_short_metrics(records, n),
+        **_reader_metrics(records),
         **_llm_metrics(records),
     }
 
@@ -169,6 +170,12 @@ def _short_metrics(records: list[dict[str, Any]], answerable: int) -> dict[str, 
         "short_exact": round(sum(r["short_exact"] for r in shown) / answerable, 3),
         "short_f1": round(sum(r["short_f1"] for r in shown) / answerable, 3),
     }
+
+
+def _reader_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """How often the trained reader read past its shortlist, over the questions it read."""
+    read = [r["read_on"] for r in records if r.get("read_on") is not None]
+    return {"read_on": round(sum(read) / len(read), 3)} if read else {}
 
 
 def _llm_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -218,6 +225,8 @@ def format_metrics(m: dict[str, Any]) -> str:
         ("answer words (median)", str(m["answer_words"])),
         ("latency p50 / p95 ms", f"{m['latency_p50_ms']} / {m['latency_p95_ms']}"),
     ]
+    if "read_on" in m:
+        rows.append(("reader read on", f"{m['read_on']:.3f}"))
     if "short_exact" in m:
         rows.append(
             (

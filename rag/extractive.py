@@ -201,6 +201,7 @@ class Ranking:
     confidence: float | None = None  # the reader's probability that the best answers
     # Passage ranks in the order of each passage's best cheap-scored sentence.
     passage_order: list[int] = field(default_factory=list)
+    read_on: bool | None = None  # the reader read past its shortlist; None: no reader
 
 
 def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
@@ -247,7 +248,7 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
         or best_cosine < cosine_floor(settings)
         or _lacks_type(question, short, floor)
     )
-    return Ranking(short, floor, abstain, round(confidence, 4), order)
+    return Ranking(short, floor, abstain, round(confidence, 4), order, bool(more))
 
 
 def _read(reader: Reader, question: str, items: list[Scored]) -> list[Reading]:
@@ -432,6 +433,7 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
         passages=by_best_sentence(shown, ranking.passage_order),
         note=note,
         confidence=ranking.confidence,
+        read_on=ranking.read_on,
         short_answer=short_answer(ranking, citations),
         timings_ms={
             "retrieve": round(retrieved.ms, 2),

@@ -228,6 +228,9 @@ class Answer:
     # The trained reader's probability (0..1) that the best sentence found answers the
     # question; None when the cosine scorer chose (answer_reader = cosine) or nothing did.
     confidence: float | None = None
+    # Whether the reader read past its shortlist (none of it read as an answer); None
+    # without the reader.
+    read_on: bool | None = None
     # The answer's words inside the best quoted sentence; None when the reader has no span
     # head, is not sure of one, or the answer abstained.
     short_answer: ShortAnswer | None = None
@@ -248,6 +251,7 @@ class Answer:
             "grounded": self.grounded,
             "llm": None if self.llm is None else self.llm.to_json(),
             "confidence": self.confidence,
+            "read_on": self.read_on,
             "short_answer": None if self.short_answer is None else self.short_answer.to_json(),
         }
         data.update({key: value for key, value in optional.items() if value is not None})

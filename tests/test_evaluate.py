@@ -231,6 +231,19 @@ def test_short_answers_are_scored_over_all_answerable_questions() -> None:
     assert "short answer EM / F1 (shown)  0.333 / 0.500 (2)" in format_metrics(m)
 
 
+def test_how_often_the_reader_read_on_is_reported_when_it_read() -> None:
+    assert "read_on" not in metrics(RECORDS)  # the cosine scorer chose: nothing to report
+    read = [
+        {**record(answerable=True, rank=1), "read_on": True},
+        {**record(answerable=True, rank=1), "read_on": False},
+        {**record(answerable=False, answer=NOT_IN_SOURCES, abstained=True), "read_on": False},
+        record(answerable=True, rank=1),  # an answer made without the reader
+    ]
+    m = metrics(read)
+    assert m["read_on"] == 0.333
+    assert "reader read on          0.333" in format_metrics(m)
+
+
 def test_a_citation_marker_is_not_a_gold_answer() -> None:
     assert not contains_answer("The team won ten games. [2]", ["2"])
     assert contains_answer("They won 2 titles [1], [2]", ["2"])

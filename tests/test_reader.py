@@ -264,18 +264,21 @@ def test_the_reader_reads_on_past_its_shortlist_when_nothing_in_it_answers(
     ]
     r = retrieved("Who won the prize?", [("a", "", sentences)])
 
-    def ranked(name: str, **calibration: object) -> list[str]:
+    def ranked(name: str, **calibration: object) -> tuple[list[str], bool | None]:
         folder = tmp_path / name  # a folder each: readers are cached by folder
         shutil.copytree(BUNDLED, folder)
         meta = json.loads((folder / "reader.json").read_text())
         meta["calibration"].update(calibration)
         (folder / "reader.json").write_text(json.dumps(meta))
         settings = Settings.load(env={"RAG_READER_SHORTLIST": "1"}, reader_model=str(folder))
-        return [s.sentence.text for s in rank(r, settings).sentences]
+        ranking = rank(r, settings)
+        return [s.sentence.text for s in ranking.sentences], ranking.read_on
 
-    assert ranked("never", extend_below=None) == [sentences[0][0]]
-    assert ranked("on", extend_below=0.0, extend_to=3)[0] == sentences[2][0]
-    assert len(ranked("sure", extend_below=-50.0, extend_to=3)) == 1  # it read an answer
+    assert ranked("never", extend_below=None) == ([sentences[0][0]], False)
+    texts, read_on = ranked("on", extend_below=0.0, extend_to=3)
+    assert texts[0] == sentences[2][0] and len(texts) == 3 and read_on
+    assert ranked("sure", extend_below=-50.0, extend_to=3) == ([sentences[0][0]], False)
+    assert rank(r, Settings.load(env={}, answer_reader="cosine")).read_on is None
     # Reading on never reads less than the shortlist, nor past what there is.
     assert reads([-1.0, -2.0], 0.0, 1) == 2 and reads([], 0.0, 8) == 0
     assert reads([1.0], 0.0, 8) == 1 and reads([-1.0], None, 8) == 1
