@@ -521,6 +521,10 @@ def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) 
     assert "the lowest 2 of the base model's 6 layers" in card
     assert 0 <= heldout["squad-heldout"]["answer_removed_abstained"] <= 1
     assert "answer removed, abstained" in card
+    # The card says whether, and how far, the reader reads on past its shortlist.
+    calibration = json.loads((out / "reader.json").read_text())["calibration"]
+    assert "extend_below" in calibration and "extend_to" in calibration
+    assert "Reading on: never" in card or "the reader reads\nthe cheap ranking's first" in card
     # Calibrated again (after a change to calibration): the card names both commands.
     build_main([str(out), "--data", str(data), "--trained-by", "rag train-reader --steps 2"])
     card = (out / "MODEL_CARD.md").read_text()
