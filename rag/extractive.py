@@ -61,8 +61,18 @@ MAX_ANSWER_WORDS = {"trained": 80, "cosine": 60}
 # abstention; under the reader's calibrated model, a guard against off-topic questions set
 # as low as keeps the seeds' abstentions (0.40 refused 2 % of SQuAD's questions; 0.30, 0.7 %).
 ABSTAIN_BELOW = {"trained": 0.30, "cosine": 0.40}
+# "It is unlikely that ...", "It seems to ...": an "it" that stands for no earlier noun (a
+# determiner among the words between, "It is a country that ...", makes it one again).
+_EXPLETIVE_IT = (
+    r"it(?:\s+(?:is|was|seems|seemed|appears|appeared|remains|remained|would be|will be"
+    r"|has been|had been)|[’']s)\s+"
+    r"(?:(?!(?:a|an|the|its|his|her|their|our|this|that|these|those)\b)[\w’'-]+\s+){0,3}?"
+    r"(?:that|to|whether|how)\b"
+)
 # A sentence opening with a pronoun needs the one before to say who or what it means.
-_PRONOUN_START = re.compile(r"^(?:he|she|they|it|this|these|that|those|his|her|their)\b", re.I)
+_PRONOUN_START = re.compile(
+    rf"^(?:he|she|they|(?!{_EXPLETIVE_IT})it|this|these|that|those|his|her|their)\b", re.I
+)
 _QUOTE_MARK = re.compile('[“”"«»„]')
 QUOTE_REACH = 3  # sentences searched back for the opening of a quotation
 _ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|stated|added|noted)\b", re.I)
@@ -353,9 +363,10 @@ def newest_first(chosen: list[tuple[int, int, Scored]], question: str = "") -> t
 
 def _quote_start(item: Scored) -> int:
     """Where the quote begins: the sentence, or earlier when it depends on what comes
-    before: it opens with a pronoun, or continues a quotation without naming its speaker
-    (the sentence before names them), or begins inside a quotation opened in an earlier
-    sentence (from where it opens, so the reader sees the whole quotation)."""
+    before: it opens with a pronoun (not an "it" that stands for nothing), or continues a
+    quotation without naming its speaker (the sentence before names them), or begins
+    inside a quotation opened in an earlier sentence (from where it opens, so the reader
+    sees the whole quotation)."""
     s, before = item.sentence, item.before
     # A quote continued without its speaker ("“We have to ...”") needs the one before too.
     continued_quote = s.text[:1] in '“"‘' and not _ATTRIBUTION.search(s.text)

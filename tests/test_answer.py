@@ -139,6 +139,22 @@ def quoted(question: str, sentences: list[tuple[str, float]]) -> str:
     return answer(retrieved(question, [("a", "", sentences)]))[2][0].quote
 
 
+def test_an_it_that_stands_for_nothing_before_is_quoted_alone() -> None:
+    before = ("Minister Ana Ruiz stepped down on Friday after the audit.", 0.5)
+    for alone in (
+        "It is unlikely that the audit will be published.",
+        "It’s also clear that the audit will not be published.",
+        "It remains to be seen whether the audit will be published.",
+    ):
+        assert quoted("Will the audit be published?", [before, (alone, 0.9)]) == alone
+    for dependent in (
+        "It will not be published, the ministry said.",
+        "It is a report that will not be published.",
+    ):
+        quote = quoted("Will the audit be published?", [before, (dependent, 0.9)])
+        assert quote == f"{before[0]} {dependent}"
+
+
 def test_a_sentence_closing_a_quotation_is_quoted_from_where_it_opens() -> None:
     quote = quoted(
         "Why must the dam be repaired?",
