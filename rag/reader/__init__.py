@@ -72,6 +72,17 @@ class Calibration:
     extend_to: int = 0
 
 
+# Reading on: (bar, sentences) from a calibration, or None: the reader never reads on.
+Extend = tuple[float, int] | None
+
+
+def extension(cal: dict[str, Any]) -> Extend:
+    """The reading on recorded in a reader.json calibration (readers calibrated before
+    session 14 record none and never read on)."""
+    below = cal.get("extend_below")
+    return None if below is None else (float(below), int(cal.get("extend_to", 0)))
+
+
 def reads(logits: list[float], extend_below: float | None, extend_to: int) -> int:
     """How many of the cheap ranking's sentences the reader reads, given its `logits` for
     the shortlist: more when none of them reads as an answer, since the answer then most
@@ -124,9 +135,7 @@ class Reader:
                 tuple(float(c) for c in cal["coef"]),
                 float(cal["intercept"]),
                 float(cal["threshold"]),
-                # Readers calibrated before session 14 never read on.
-                None if cal.get("extend_below") is None else float(cal["extend_below"]),
-                int(cal.get("extend_to", 0)),
+                *(extension(cal) or (None, 0)),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise ModelError(f"{folder / 'reader.json'} is unreadable ({e!r}): {FIX}.") from e

@@ -14,6 +14,7 @@ import platform
 from pathlib import Path
 
 from ..errors import ModelError, RagError, SettingsError
+from . import extension
 
 REQUIRED = ("squad-v2.0-dev.json", "qed-dev.jsonlines", "selqa-ass-dev.json", "selqa-ass-test.json")
 
@@ -162,16 +163,16 @@ def write_card(folder: Path, command: str) -> None:
         )
     else:
         adapter_text = "None: the cheap scorer compares sentences with the question vector."
-    below = cal.get("extend_below")
-    extension = (
+    extend = extension(cal)
+    reading_on = (
         "never (no setting beat the shortlist alone)"
-        if below is None
-        else f"when no logit of the shortlist reaches {below}, the reader reads\nthe cheap "
-        f"ranking's first {cal['extend_to']} sentences (the best held-out setting)"
+        if extend is None
+        else f"when no logit of the shortlist reaches {extend[0]}, the reader reads\nthe cheap "
+        f"ranking's first {extend[1]} sentences (the best held-out setting)"
     )
     text = template.format(
         **cfg,
-        extension=extension,
+        extension=reading_on,
         **cal,
         layers_kept=cfg["layers"] or 6,
         hardest=HARDEST[str(cfg["hard_by"])],

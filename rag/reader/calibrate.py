@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import ModelError
 from ..lexical import content_words
-from . import Reader
+from . import Extend, Reader, extension
 from .data import Group, load_groups, without_answer
 from .export import FP32
 
@@ -42,7 +42,6 @@ SPLITS = ("squad-heldout", "qed-dev", "selqa-dev")
 # ranking's first EXTEND_TO sentences (at most max(SHORTLISTS): what a case holds logits for).
 EXTEND_BELOW = (-3.0, -2.0, -1.0, 0.0, 1.0)
 EXTEND_TO = (8, 12)
-Extend = tuple[float, int] | None
 
 
 @dataclass
@@ -185,12 +184,6 @@ def choose_extension(by_split: dict[str, list[Case]], shortlist: int, weight: fl
     if best <= mean(None):
         return None
     return next(option for option in options if scores[option] == best)
-
-
-def extension(cal: dict[str, Any]) -> Extend:
-    """The extension recorded in a calibration (None: the reader never reads on)."""
-    below = cal.get("extend_below")
-    return None if below is None else (float(below), int(cal["extend_to"]))
 
 
 def fit_abstention(cases: list[Case], shortlist: int, extend: Extend = None) -> dict[str, Any]:
