@@ -34,7 +34,7 @@ from rag.reader.adapter import main as adapter_main
 from rag.reader.build import main as build_main
 from rag.reader.calibrate import SPLITS, Case, choose_extension, read_logits
 from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
-from rag.reader.train import TrainConfig, cheap_hardness, pick, token_targets
+from rag.reader.train import TrainConfig, cheap_hardness, drop_shared, pick, token_targets
 from rag.settings import Settings
 from rag.types import ShortAnswer
 
@@ -467,6 +467,21 @@ def test_hard_negatives_can_follow_the_cheap_scorers_ranking() -> None:
     assert len(scores) == 6 and scores.index(max(scores)) in (0, 1)  # the restatements
     with pytest.raises(ValueError, match="hard_by must be words or cheap"):
         TrainConfig(data="", out="", hard_by="cosine")
+
+
+def test_a_question_may_lose_the_words_it_shares_with_its_answer() -> None:
+    question = "Which Москва ministries 🙂 pushed to drop the Taliban's designation?"
+    answer = "Russia's foreign and justice ministries pushed for it (Москва)."
+    assert drop_shared(question, answer, 0.0, random.Random(0)) == question
+    assert drop_shared(question, answer, 1.0, random.Random(0)) == (
+        "Which 🙂 to drop the Taliban's designation?"
+    )
+    # Only shared words go, each by chance; nothing shared, or nothing left, keeps it whole.
+    for seed in range(5):
+        kept = drop_shared(question, answer, 0.5, random.Random(seed)).split()
+        assert {"Which", "🙂", "Taliban's", "designation?"} <= set(kept)
+    assert drop_shared("Who won?", "Rain.", 1.0, random.Random(0)) == "Who won?"
+    assert drop_shared("Rain?", "Rain.", 1.0, random.Random(0)) == "Rain?"
 
 
 def test_an_answer_span_maps_to_the_word_pieces_of_the_sentence() -> None:
