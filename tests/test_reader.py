@@ -484,6 +484,32 @@ def test_a_question_may_lose_the_words_it_shares_with_its_answer() -> None:
     assert drop_shared("Rain?", "Rain.", 1.0, random.Random(0)) == "Rain?"
 
 
+@pytest.mark.slow
+def test_training_shows_answerable_questions_without_the_words_they_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.reader.train as train_module
+
+    seen: list[str] = []
+    real_forward = train_module.forward
+
+    def recording_forward(model, head, tokenizer, questions, *rest):  # type: ignore[no-untyped-def]
+        seen.extend(questions)
+        return real_forward(model, head, tokenizer, questions, *rest)
+
+    monkeypatch.setattr(train_module, "forward", recording_forward)
+    data = write_qa_folder(tmp_path / "qa")
+    config = TrainConfig(
+        data=str(data), out=str(tmp_path / "out"), steps=1, questions_per_step=32, layers=1,
+        threads=1, drop_shared=1.0,
+    )  # fmt: skip
+    train_module.train(config)
+    assert "Who" in seen and "Who founded Orla?" not in seen
+    # A question no sentence answers shares nothing with an answer: it is read whole.
+    assert "Who rebuilt the bridge of Orla?" in seen
+    assert "what is the medical term for" in seen  # QED's "webbed toes" shared
+
+
 def test_an_answer_span_maps_to_the_word_pieces_of_the_sentence() -> None:
     from transformers import AutoTokenizer
 
