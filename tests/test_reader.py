@@ -505,7 +505,7 @@ def test_training_shows_answerable_questions_without_the_words_they_share(
     )  # fmt: skip
     train_module.train(config)
     assert "Who" in seen and "Who founded Orla?" not in seen
-    # A question no sentence answers shares nothing with an answer: it is read whole.
+    # A question that no sentence answers has no answer to share words with: read whole.
     assert "Who rebuilt the bridge of Orla?" in seen
     assert "what is the medical term for" in seen  # QED's "webbed toes" shared
 
