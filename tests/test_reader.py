@@ -33,7 +33,14 @@ from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader, pa
 from rag.reader.adapter import main as adapter_main
 from rag.reader.build import main as build_main
 from rag.reader.calibrate import SPLITS, Case, choose_extension, read_logits
-from rag.reader.data import Group, detokenize, heldout_article, load_groups, without_answer
+from rag.reader.data import (
+    Group,
+    detokenize,
+    embed_groups,
+    heldout_article,
+    load_groups,
+    without_answer,
+)
 from rag.reader.train import TrainConfig, cheap_hardness, drop_shared, pick, token_targets
 from rag.settings import Settings
 from rag.types import ShortAnswer
@@ -508,6 +515,38 @@ def test_training_shows_answerable_questions_without_the_words_they_share(
     # A question that no sentence answers has no answer to share words with: read whole.
     assert "Who rebuilt the bridge of Orla?" in seen
     assert "what is the medical term for" in seen  # QED's "webbed toes" shared
+
+
+def test_qa_groups_are_embedded_once_per_text_as_answering_embeds_them() -> None:
+    from rag.embed import DEFAULT_MODEL, get_encoder, get_query_encoder
+
+    sentences = ["Ada Lind founded Orla 🙂.", "Orla is a city.", "Москва стоит."]
+    groups = [
+        Group("Who founded Orla?", sentences, [1, 0, 0], ["", "", ""], "squad", "Orla"),
+        Group("Who founded Orla?", sentences[1:], [0, 0], ["", ""], "squad", "Orla"),
+        Group("Где Москва?", sentences[::-1], [1, 0, 0], ["", "", ""], "squad", "Orla"),
+    ]
+    questions, vectors = embed_groups(groups)
+    assert list(questions) == ["Who founded Orla?", "Где Москва?"]
+    assert list(vectors) == sentences  # each once, in the order first met
+    for s in sentences:
+        np.testing.assert_array_equal(vectors[s], get_encoder(DEFAULT_MODEL).encode([s])[0])
+    for q, v in questions.items():
+        expected = get_query_encoder(DEFAULT_MODEL).encode([q])[0]
+        np.testing.assert_allclose(v, expected, atol=1e-5)
+
+
+def test_training_may_run_in_bfloat16_and_names_a_wrong_precision(tmp_path: Path) -> None:
+    from rag.reader.train import train
+
+    config = TrainConfig(
+        data=str(write_qa_folder(tmp_path / "qa")), out=str(tmp_path / "out"), steps=1,
+        layers=1, threads=1, precision="bf16",
+    )  # fmt: skip
+    out = train(config)
+    assert json.loads((out / "train.json").read_text())["steps_done"] == 1
+    with pytest.raises(ValueError, match="precision must be fp32 or bf16"):
+        TrainConfig(data="", out="", precision="fp16")
 
 
 def test_an_answer_span_maps_to_the_word_pieces_of_the_sentence() -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from ..errors import ModelError, RagError
 from ..manifest import file_sha256
 from . import ADAPTER_FILE
-from .data import load_groups
+from .data import embed_groups, load_groups
 
 HELDOUT = ("squad-heldout", "qed-dev", "selqa-dev")
 
@@ -52,20 +52,17 @@ def train_adapter(folder: Path, data: Path, config: AdapterConfig) -> dict[str, 
     import numpy as np
     import torch
 
-    from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
+    from ..embed import DEFAULT_MODEL
 
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     groups = [g for g in load_groups(data) if g.answerable]
     started = time.perf_counter()
-    questions = list(dict.fromkeys(g.question for g in groups))
-    sentences = list(dict.fromkeys(s for g in groups for s in g.sentences))
-    qv = torch.tensor(get_query_encoder(DEFAULT_MODEL).encode(questions), dtype=torch.float32)
-    sv = torch.tensor(
-        get_encoder(DEFAULT_MODEL).encode(sentences, batch_size=64), dtype=torch.float32
-    )
-    q_at = {q: i for i, q in enumerate(questions)}
-    s_at = {s: i for i, s in enumerate(sentences)}
+    q_vectors, s_vectors = embed_groups(groups)
+    qv = torch.tensor(np.stack(list(q_vectors.values())), dtype=torch.float32)
+    sv = torch.tensor(np.stack(list(s_vectors.values())), dtype=torch.float32)
+    q_at = {q: i for i, q in enumerate(q_vectors)}
+    s_at = {s: i for i, s in enumerate(s_vectors)}
 
     def pack(split: str) -> list[tuple[int, Any, Any]]:
         return [

@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import ModelError
 from ..lexical import content_words
 from . import Extend, Reader, extension
-from .data import Group, load_groups, without_answer
+from .data import Group, embed_groups, load_groups, without_answer
 from .export import FP32
 
 SHORTLISTS = (4, 6, 8, 10, 12)
@@ -66,18 +66,15 @@ def build_cases(groups: list[Group], reader: Reader) -> list[Case]:
     adapter, as answering does) and read the top ones."""
     import numpy as np
 
-    from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
+    from ..embed import DEFAULT_MODEL
     from ..extractive import score_sentences
     from ..retrieve import Retrieved, Sentence
     from ..types import Passage
 
-    questions = get_query_encoder(DEFAULT_MODEL).encode([g.question for g in groups])
-    # A paragraph's questions share its sentences (and an answer-removed group its
-    # original's): each distinct sentence is encoded once.
-    distinct = list(dict.fromkeys(s for g in groups for s in g.sentences))
-    vectors = dict(zip(distinct, get_encoder(DEFAULT_MODEL).encode(distinct), strict=True))
+    q_at, vectors = embed_groups(groups)
     cases = []
-    for g, qv in zip(groups, questions, strict=True):
+    for g in groups:
+        qv = q_at[g.question]
         text, sentences, label_at, before_at, gold_at = "", [], {}, {}, {}
         q_words = content_words(g.question)
         vs = [vectors[s] for s in g.sentences]

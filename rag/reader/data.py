@@ -15,7 +15,9 @@ the answer's character span inside it (`Group.spans`), for the reader's span hea
 
 `split(groups)` assigns every group to "train" or a held-out split by whole article (SQuAD),
 by file (QED dev, SelQA dev), never by question, so no held-out paragraph was trained on.
-This module reads and labels; it does not tokenize, sample or train.
+`embed_groups(groups)` gives the bundled model's vectors of their questions and sentences,
+the one way training, the question adapter and calibration all compute them.
+This module reads, labels and embeds; it does not tokenize, sample or train.
 """
 
 from __future__ import annotations
@@ -25,9 +27,13 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..lexical import content_words
 from ..sentences import split_sentences
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Held-out SQuAD articles: those whose title hashes into the lowest HELDOUT_SHARE.
 HELDOUT_SHARE = 0.17
@@ -75,6 +81,22 @@ def without_answer(group: Group) -> Group:
         contexts=[group.contexts[i] for i in keep],
         answer_removed=True,
         spans=[],
+    )
+
+
+def embed_groups(groups: list[Group]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The vectors of the groups' questions and of their sentences, each keyed by its text
+    and encoded once (a paragraph's questions share its sentences), as answering encodes
+    them: questions by the bundled model's query encoder, sentences by its document one."""
+    from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
+
+    questions = list(dict.fromkeys(g.question for g in groups))
+    sentences = list(dict.fromkeys(s for g in groups for s in g.sentences))
+    q_vectors = get_query_encoder(DEFAULT_MODEL).encode(questions, batch_size=64)
+    s_vectors = get_encoder(DEFAULT_MODEL).encode(sentences, batch_size=64)
+    return (
+        dict(zip(questions, q_vectors, strict=True)),
+        dict(zip(sentences, s_vectors, strict=True)),
     )
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from ..lexical import content_words
 from . import pair_text
-from .data import Group, load_groups, without_answer
+from .data import Group, embed_groups, load_groups, without_answer
 
 
 @dataclass
@@ -80,10 +80,17 @@ class TrainConfig:
     # restate the answer's words, and a reader leaning on shared words picks restatements.
     # A 68-minute run with 0.3 chose worse held out and on both project sets (session 16).
     drop_shared: float = 0.0
+    # "bf16": the forward pass under bfloat16 autocast (weights and optimizer stay fp32):
+    # about 1.25x the pairs a second on a CPU with AVX-512 BF16, so more steps fit the budget.
+    # fp32 as shipped: a 68-minute bf16 run of 2.5 epochs chose better held out but worse on
+    # both project sets (BENCHMARKS.md, session 18).
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.hard_by not in ("words", "cheap"):
             raise ValueError(f"hard_by must be words or cheap, not {self.hard_by!r}")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, not {self.precision!r}")
 
 
 SPAN_HEAD = "span_head.pt"
@@ -140,14 +147,10 @@ def cheap_hardness(groups: list[Group]) -> list[list[float]]:
     question adapter, which is trained after the reader): the bundled model's cosine to
     the question plus the share of the question's words it holds, weighted by their
     rarity among the group's sentences (`extractive.resemblance`)."""
-    from ..embed import DEFAULT_MODEL, get_encoder, get_query_encoder
     from ..extractive import resemblance
     from ..lexical import idf_weights
 
-    questions = list(dict.fromkeys(g.question for g in groups))
-    distinct = list(dict.fromkeys(s for g in groups for s in g.sentences))
-    q_at = dict(zip(questions, get_query_encoder(DEFAULT_MODEL).encode(questions), strict=True))
-    s_at = dict(zip(distinct, get_encoder(DEFAULT_MODEL).encode(distinct, 64), strict=True))
+    q_at, s_at = embed_groups(groups)
     out = []
     for g in groups:
         words = content_words(g.question)
@@ -330,9 +333,11 @@ def train(config: TrainConfig) -> Path:
             sentences += [pair_text(s, c, config.context_words) for s, c in chosen]
             targets.append(target)
             answer_spans += [answer_span if i == target else "null" for i in range(len(chosen))]
-        logits, span_loss = forward(
-            model, head, tokenizer, questions, sentences, answer_spans, config
-        )
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+            logits, span_loss = forward(
+                model, head, tokenizer, questions, sentences, answer_spans, config
+            )
+        logits, span_loss = logits.float(), span_loss.float()
         labels = torch.zeros_like(logits)
         listwise = []
         for (a, b), t in zip(spans, targets, strict=True):
