@@ -491,26 +491,41 @@ def test_a_question_may_lose_the_words_it_shares_with_its_answer() -> None:
     assert drop_shared("Rain?", "Rain.", 1.0, random.Random(0)) == "Rain?"
 
 
+def train_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **config) -> list[dict]:
+    """Train one step on the tiny QA files and return what each `forward` call was given:
+    its questions and the autocast dtype it ran under (None: none)."""
+    import torch
+
+    import rag.reader.train as train_module
+
+    calls: list[dict] = []
+    real_forward = train_module.forward
+
+    def recording_forward(model, head, tokenizer, questions, *rest):  # type: ignore[no-untyped-def]
+        on = torch.is_autocast_enabled("cpu")
+        calls.append(
+            {"questions": questions, "autocast": torch.get_autocast_dtype("cpu") if on else None}
+        )
+        return real_forward(model, head, tokenizer, questions, *rest)
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with monkeypatch.context() as patched:  # undone after, so calls do not nest
+        patched.setattr(train_module, "forward", recording_forward)
+        train_module.train(
+            TrainConfig(
+                data=str(write_qa_folder(tmp_path / "qa")), out=str(tmp_path / "out"), steps=1,
+                layers=1, threads=1, **config,
+            )
+        )  # fmt: skip
+    return calls
+
+
 @pytest.mark.slow
 def test_training_shows_answerable_questions_without_the_words_they_share(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.reader.train as train_module
-
-    seen: list[str] = []
-    real_forward = train_module.forward
-
-    def recording_forward(model, head, tokenizer, questions, *rest):  # type: ignore[no-untyped-def]
-        seen.extend(questions)
-        return real_forward(model, head, tokenizer, questions, *rest)
-
-    monkeypatch.setattr(train_module, "forward", recording_forward)
-    data = write_qa_folder(tmp_path / "qa")
-    config = TrainConfig(
-        data=str(data), out=str(tmp_path / "out"), steps=1, questions_per_step=32, layers=1,
-        threads=1, drop_shared=1.0,
-    )  # fmt: skip
-    train_module.train(config)
+    calls = train_recording(tmp_path, monkeypatch, questions_per_step=32, drop_shared=1.0)
+    seen = [q for call in calls for q in call["questions"]]
     assert "Who" in seen and "Who founded Orla?" not in seen
     # A question that no sentence answers has no answer to share words with: read whole.
     assert "Who rebuilt the bridge of Orla?" in seen
@@ -536,15 +551,18 @@ def test_qa_groups_are_embedded_once_per_text_as_answering_embeds_them() -> None
         np.testing.assert_allclose(v, expected, atol=1e-5)
 
 
-def test_training_may_run_in_bfloat16_and_names_a_wrong_precision(tmp_path: Path) -> None:
-    from rag.reader.train import train
+@pytest.mark.slow
+def test_training_may_run_in_bfloat16_and_names_a_wrong_precision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
 
-    config = TrainConfig(
-        data=str(write_qa_folder(tmp_path / "qa")), out=str(tmp_path / "out"), steps=1,
-        layers=1, threads=1, precision="bf16",
-    )  # fmt: skip
-    out = train(config)
-    assert json.loads((out / "train.json").read_text())["steps_done"] == 1
+    bf16 = train_recording(tmp_path / "bf16", monkeypatch, precision="bf16")
+    fp32 = train_recording(tmp_path / "fp32", monkeypatch)
+    assert bf16 and {call["autocast"] for call in bf16} == {torch.bfloat16}
+    assert {call["autocast"] for call in fp32} == {None}
+    trained = json.loads((tmp_path / "bf16" / "out" / "train.json").read_text())
+    assert trained["steps_done"] == 1 and trained["config"]["precision"] == "bf16"
     with pytest.raises(ValueError, match="precision must be fp32 or bf16"):
         TrainConfig(data="", out="", precision="fp16")
 
