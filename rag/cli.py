@@ -220,9 +220,11 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
-    if result.note:
+    if result.note and not result.abstained:
         print(f"note: {result.note}", file=sys.stderr)
     print(result.answer)
+    if result.abstained and result.note:
+        print(result.note)  # why: part of the answer, not a warning about it
     if result.short_answer is not None:
         short = result.short_answer
         print("\n" + SHORT_ANSWER_LINE.format(text=short.text, n=short.n))

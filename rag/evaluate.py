@@ -155,6 +155,7 @@ def metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_p95_ms": round(_percentile(latency, 95), 1),
         **_short_metrics(records, n),
         **_reader_metrics(records),
+        **_abstention_metrics(records),
         **_llm_metrics(records),
     }
 
@@ -176,6 +177,16 @@ def _reader_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
     """How often the trained reader read past its shortlist, over the questions it read."""
     read = [r["read_on"] for r in records if r.get("read_on") is not None]
     return {"read_on": round(sum(read) / len(read), 3)} if read else {}
+
+
+def _abstention_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Which rule withheld each extractive answer (`abstain_reason`), as [unanswerable
+    questions, answerable ones] per rule: what each rule catches and what it costs."""
+    counts: dict[str, list[int]] = {}
+    for r in records:
+        if r.get("abstain_reason"):
+            counts.setdefault(r["abstain_reason"], [0, 0])[bool(r["answerable"])] += 1
+    return {"abstained_by": dict(sorted(counts.items()))} if counts else {}
 
 
 def _llm_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -227,6 +238,15 @@ def format_metrics(m: dict[str, Any]) -> str:
     ]
     if "read_on" in m:
         rows.append(("reader read on", f"{m['read_on']:.3f}"))
+    if "abstained_by" in m:
+        rows.append(
+            (
+                "abstained by (ok / false)",
+                " · ".join(
+                    f"{rule} {ok}/{false}" for rule, (ok, false) in m["abstained_by"].items()
+                ),
+            )
+        )
     if "short_exact" in m:
         rows.append(
             (

@@ -19,9 +19,10 @@ continues a quote) is quoted together with it, and one that begins inside a quot
 quoted from its opening. The reply is `NOT_IN_SOURCES` (the passages still listed) when
 the reader's calibrated probability that the best sentence answers is under its
 threshold, when even the best sentence is far from the question (cosine below
-`cosine_floor`), or when the question asks for a number or a date and no
-sentence good enough to join the answer holds one. Questions, headings and bylines are
-never quoted; no text is generated. A reader with a span head also marks the words of the
+`cosine_floor`), or when the question asks for a number or a date and no sentence good
+enough to join the answer holds one; `Ranking.why` names the rule that decided (a key of
+`WHY_ABSTAINED`, with the note the user reads). Questions, headings and bylines are never
+quoted; no text is generated. A reader with a span head also marks the words of the
 best sentence that answer (`short_answer`), when it finds them there. The passages come
 back re-ranked by their best cheap-scored sentence (`by_best_sentence`), and a sentence
 that overlapping passages share is scored once.
@@ -48,6 +49,21 @@ if TYPE_CHECKING:
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
 ABSTAIN_NOTE = "The closest passages are listed below; judge them yourself."
+# Why an answer was withheld (`Answer.abstain_reason`), each with the note the user reads.
+WHY_ABSTAINED = {
+    "no_sentence": "The retrieved passages hold no sentence that could answer a question.",
+    "off_topic": (
+        "Even the closest sentence is far from the question (cosine {cosine:.2f}, under "
+        "{floor:.2f}): the sources may not be about it."
+    ),
+    "no_figure": (
+        "The question asks for a {figure}, and no sentence close enough to answer holds one."
+    ),
+    "reader_unsure": (
+        "No sentence of the closest passages reads as its answer (the reader's confidence "
+        "{confidence:.0%} is under its {threshold:.0%} threshold)."
+    ),
+}
 DATES_DIFFER_NOTE = "The sources differ in date ({dates}); they are cited newest first."
 # Weights and limits chosen on the SQuAD benchmark and the seed questions (BENCHMARKS.md).
 W_LEXICAL, W_CONTEXT, W_TYPED, W_PASSAGE = 0.4, 0.8, 0.1, 0.4
@@ -94,6 +110,7 @@ _FIGURE = re.compile(
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 # "When X happened, who ...?" opens with a clause: the question asks its last wh-word.
 _CLAUSE_THEN_ASKS = r"(?![^?]*,\s*(?:who|whom|whose|what|which|where|how|why)\b)"
+# (what the question says, what the answer holds, which figure that is; "": a name)
 _WANTS = [
     (
         re.compile(
@@ -101,9 +118,18 @@ _WANTS = [
             re.I,
         ),
         _DATE,
+        "date",
     ),
-    (re.compile(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage)\b", re.I), _NUMBER),
-    (re.compile(r"^\s*who(m|se)?\b|\bwhich (person|official|expert|president)\b", re.I), _NAME),
+    (
+        re.compile(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage)\b", re.I),
+        _NUMBER,
+        "number",
+    ),
+    (
+        re.compile(r"^\s*who(m|se)?\b|\bwhich (person|official|expert|president)\b", re.I),
+        _NAME,
+        "",
+    ),
 ]
 
 
@@ -165,7 +191,7 @@ def score_sentences(retrieved: Retrieved, adapted: np.ndarray | None = None) -> 
     q_words = (q_words - claimant_words(question)) or q_words
     every = [s for p in retrieved.passages for s in retrieved.sentences.get(p.rank, [])]
     weights = idf_weights(q_words, [s.matched for s in every])
-    wants = [pattern for asks, pattern in _WANTS if asks.search(question)]
+    wants = [pattern for asks, pattern, _ in _WANTS if asks.search(question)]
 
     def match(sentence: Sentence) -> float:
         cos = sentence.cosine if adapted is None else float(sentence.vector @ adapted)
@@ -207,11 +233,17 @@ class Ranking:
 
     sentences: list[Scored]
     floor: float  # further sentences join the best while they score at least this
-    abstain: bool
+    # Why the answer is withheld, as (key of WHY_ABSTAINED, its note filled in); ("", ""):
+    # it is given.
+    why: tuple[str, str] = ("", "")
     confidence: float | None = None  # the reader's probability that the best answers
     # Passage ranks in the order of each passage's best cheap-scored sentence.
     passage_order: list[int] = field(default_factory=list)
     read_on: bool | None = None  # the reader read past its shortlist; None: no reader
+
+    @property
+    def abstain(self) -> bool:
+        return bool(self.why[0])
 
 
 def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
@@ -225,15 +257,15 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     adapted = reader.adapt(retrieved.query_vector, settings.model) if reader else None
     scored = score_sentences(retrieved, adapted)
     if not scored:
-        return Ranking([], 0.0, True)
+        return Ranking([], 0.0, ("no_sentence", WHY_ABSTAINED["no_sentence"]))
     question = retrieved.question
     best_cosine = max(s.sentence.cosine for s in scored)
     order = list(dict.fromkeys(s.rank for s in scored))
     if reader is None:
         floor = MORE_RATIO * scored[0].score
-        lacks = _lacks_type(question, scored, floor)
-        far = best_cosine < cosine_floor(settings)
-        return Ranking(scored, floor, far or lacks, passage_order=order)
+        return Ranking(
+            scored, floor, _why(question, scored, floor, best_cosine, settings), None, order
+        )
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
     short = scored[: settings.reader_shortlist or cal.shortlist]
@@ -253,12 +285,11 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     confidence = reader.answers(abstain_features(logits, best_cosine))
     floor = short[0].score - cal.join_margin
     threshold = cal.threshold if settings.reader_threshold < 0 else settings.reader_threshold
-    abstain = (
-        confidence < threshold
-        or best_cosine < cosine_floor(settings)
-        or _lacks_type(question, short, floor)
-    )
-    return Ranking(short, floor, abstain, round(confidence, 4), order, bool(more))
+    why = _why(question, short, floor, best_cosine, settings)
+    if not why[0] and confidence < threshold:
+        note = WHY_ABSTAINED["reader_unsure"].format(confidence=confidence, threshold=threshold)
+        why = ("reader_unsure", note)
+    return Ranking(short, floor, why, round(confidence, 4), order, bool(more))
 
 
 def _read(reader: Reader, question: str, items: list[Scored]) -> list[Reading]:
@@ -268,6 +299,21 @@ def _read(reader: Reader, question: str, items: list[Scored]) -> list[Reading]:
         [s.sentence.text for s in items],
         [s.before[-1].text if s.before else "" for s in items],
     )
+
+
+def _why(
+    question: str, scored: list[Scored], floor: float, best_cosine: float, settings: Settings
+) -> tuple[str, str]:
+    """The rule, shared by both scorers, that withholds the answer, as (key of
+    WHY_ABSTAINED, its note), or ("", "") when none does: the best sentence is too far from
+    the question, or the question asks for a figure that no sentence close enough holds."""
+    below = cosine_floor(settings)
+    if best_cosine < below:
+        return "off_topic", WHY_ABSTAINED["off_topic"].format(cosine=best_cosine, floor=below)
+    figure = _missing_figure(question, scored, floor)
+    if figure:
+        return "no_figure", WHY_ABSTAINED["no_figure"].format(figure=figure)
+    return "", ""
 
 
 def cosine_floor(settings: Settings) -> float:
@@ -280,7 +326,7 @@ def compose(retrieved: Retrieved, settings: Settings) -> tuple[str, Ranking, lis
     """(answer text, ranking, citations, note) from the retrieved passages."""
     ranking = rank(retrieved, settings)
     if ranking.abstain:
-        return NOT_IN_SOURCES, ranking, [], ""
+        return NOT_IN_SOURCES, ranking, [], ranking.why[1]
     chosen: list[tuple[int, int, Scored]] = []  # (quote start, quote end, scored)
     words = 0
     for candidate in ranking.sentences:
@@ -327,14 +373,16 @@ def short_answer(ranking: Ranking, citations: list[Citation]) -> ShortAnswer | N
     return None
 
 
-def _lacks_type(question: str, scored: list[Scored], floor: float) -> bool:
-    """The question asks for a number or a date, and no sentence that could join the
-    answer (scoring at least `floor`) holds one: the sources are on topic but do not say.
-    (Names are not checked: a one-word or oddly cased name, "Newton", "DeMarcus Ware",
-    escapes the pattern.)"""
-    wants = [p for asks, p in _WANTS if p is not _NAME and asks.search(question)]
+def _missing_figure(question: str, scored: list[Scored], floor: float) -> str:
+    """ "date" or "number" when the question asks for one and no sentence that could join
+    the answer (scoring at least `floor`) holds one: the sources are on topic but do not
+    say; "" otherwise. (Names are not checked: a one-word or oddly cased name, "Newton",
+    "DeMarcus Ware", escapes the pattern.)"""
+    wants = [(p, figure) for asks, p, figure in _WANTS if figure and asks.search(question)]
     near = [s for s in scored if s.score >= floor]
-    return bool(wants) and not any(p.search(s.sentence.text) for s in near for p in wants)
+    if wants and not any(p.search(s.sentence.text) for s in near for p, _ in wants):
+        return wants[0][1]
+    return ""
 
 
 def newest_first(chosen: list[tuple[int, int, Scored]], question: str = "") -> tuple[list, str]:
@@ -346,7 +394,7 @@ def newest_first(chosen: list[tuple[int, int, Scored]], question: str = "") -> t
     less precisely, not a different one."""
     dates = {c[2].passage.date for c in chosen if c[2].passage.date}
     distinct = {d for d in dates if not any(o != d and o.startswith(d) for o in dates)}
-    wants_figure = any(asks.search(question) for asks, p in _WANTS if p is not _NAME)
+    wants_figure = any(asks.search(question) for asks, _, figure in _WANTS if figure)
     if len(distinct) < 2 or not wants_figure:
         return chosen, ""
     facts: dict[str, set[str]] = {}  # article date -> the figures its quotes state
@@ -446,6 +494,7 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
         confidence=ranking.confidence,
         read_on=ranking.read_on,
         short_answer=short_answer(ranking, citations),
+        abstain_reason=ranking.why[0] or None,
         timings_ms={
             "retrieve": round(retrieved.ms, 2),
             "answer": round((done - t_answer) * 1000, 2),

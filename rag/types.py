@@ -234,6 +234,10 @@ class Answer:
     # The answer's words inside the best quoted sentence; None when the reader has no span
     # head, is not sure of one, or the answer abstained.
     short_answer: ShortAnswer | None = None
+    # Why an extractive answer was withheld: a key of `rag.extractive.WHY_ABSTAINED`
+    # ("off_topic", "no_figure", "reader_unsure", "no_sentence"), its words in `note`;
+    # None when it answered or a local model abstained.
+    abstain_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {
@@ -253,6 +257,7 @@ class Answer:
             "confidence": self.confidence,
             "read_on": self.read_on,
             "short_answer": None if self.short_answer is None else self.short_answer.to_json(),
+            "abstain_reason": self.abstain_reason,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
         if self.note:

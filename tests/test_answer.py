@@ -13,6 +13,7 @@ import pytest
 from rag.extractive import (
     DATES_DIFFER_NOTE,
     NOT_IN_SOURCES,
+    WHY_ABSTAINED,
     by_best_sentence,
     claimant_words,
     compose,
@@ -80,8 +81,22 @@ def test_questions_and_headings_are_not_statements() -> None:
 
 def test_weak_evidence_abstains_and_says_so() -> None:
     r = retrieved("Who won the cup?", [("a", "", [("The river floods every spring here.", 0.2)])])
-    text, abstained, citations, _ = answer(r)
+    text, abstained, citations, note = answer(r)
     assert abstained and text == NOT_IN_SOURCES and citations == []
+    assert note == WHY_ABSTAINED["off_topic"].format(cosine=0.2, floor=0.4)
+    assert "cosine 0.20, under 0.40" in note
+
+
+def test_passages_with_nothing_quotable_abstain_and_say_so() -> None:
+    # Only a question and a heading: nothing that could answer, whatever its cosine.
+    r = retrieved(
+        "Who won the cup?",
+        [("a", "", [("Who won the cup this year?", 0.9), ("\nThe Cup Final", 0.8)])],
+    )
+    settings = Settings.load(env={}, answer_reader="cosine")
+    text, ranking, citations, note = compose(r, settings)
+    assert ranking.abstain and ranking.why[0] == "no_sentence" and ranking.sentences == []
+    assert text == NOT_IN_SOURCES and citations == [] and note == WHY_ABSTAINED["no_sentence"]
 
 
 def test_best_sentence_is_quoted_verbatim_with_offsets() -> None:
@@ -362,8 +377,9 @@ def test_a_how_many_question_abstains_when_no_close_sentence_holds_a_number() ->
         "How long will the new railway be?",
         [("a", "", [("The new railway will link the port with the capital.", 0.7)])],
     )
-    text, abstained, _, _ = answer(r)
+    text, abstained, _, note = answer(r)
     assert abstained and text == NOT_IN_SOURCES
+    assert note == WHY_ABSTAINED["no_figure"].format(figure="number")
 
 
 def test_a_question_opening_with_a_when_clause_asks_its_last_wh_word() -> None:
@@ -372,7 +388,8 @@ def test_a_question_opening_with_a_when_clause_asks_its_last_wh_word() -> None:
     r = retrieved(asks_who, [("a", "", [(sentence, 0.7)])])
     assert not answer(r)[1]  # no date needed
     r = retrieved("When did John Fox leave the Broncos?", [("a", "", [(sentence, 0.7)])])
-    assert answer(r)[1]  # a when-question still needs one
+    _, abstained, _, note = answer(r)
+    assert abstained and note == WHY_ABSTAINED["no_figure"].format(figure="date")
 
 
 def test_a_how_many_question_answers_when_a_close_sentence_holds_a_number() -> None:

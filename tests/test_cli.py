@@ -366,6 +366,7 @@ def test_off_topic_question_abstains(
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0] == rag.NOT_IN_SOURCES
+    assert lines[1].startswith("Even the closest sentence is far from the question")
     assert ABSTAIN_NOTE in out
     assert "(1) " in out  # the closest passages are still listed
     assert "Sources:" not in out
@@ -373,6 +374,7 @@ def test_off_topic_question_abstains(
     data = json.loads(capsys.readouterr().out)
     assert_answer_object(data, real_index.settings, k=5)
     assert data["abstained"] is True and data["answer"] == rag.NOT_IN_SOURCES
+    assert data["abstain_reason"] == "off_topic" and data["note"] == lines[1]
 
 
 @pytest.mark.slow

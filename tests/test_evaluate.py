@@ -200,6 +200,28 @@ def test_metrics_on_hand_made_records() -> None:
     assert m["latency_p95_ms"] == 60.0
 
 
+def test_metrics_count_each_abstention_rule_right_and_wrong() -> None:
+    def refused(answerable: bool, reason: str) -> dict:
+        return {
+            **record(answerable=answerable, answer=NOT_IN_SOURCES, abstained=True),
+            "abstain_reason": reason,
+        }
+
+    records = [
+        refused(False, "off_topic"),
+        refused(False, "off_topic"),
+        refused(True, "reader_unsure"),
+        refused(False, "reader_unsure"),
+        record(answerable=True, rank=1, answer_hit=True),  # answered: no reason
+    ]
+    m = metrics(records)
+    assert m["abstained_by"] == {"off_topic": [2, 0], "reader_unsure": [1, 1]}
+    assert "abstained by (ok / false)  off_topic 2/0 · reader_unsure 1/1" in format_metrics(m)
+    # Runs whose answers carry no reason (an LLM's, an older run's) print no such row.
+    assert "abstained_by" not in metrics(RECORDS)
+    assert "abstained by" not in format_metrics(metrics(RECORDS))
+
+
 def test_answer_hit_counts_only_answerable_questions() -> None:
     records = [
         record(answerable=True, rank=2, answer_hit=True),

@@ -23,6 +23,8 @@ from rag.errors import ModelError, SettingsError
 from rag.extractive import (
     ABSTAIN_BELOW,
     MAX_ANSWER_WORDS,
+    NOT_IN_SOURCES,
+    WHY_ABSTAINED,
     compose,
     cosine_floor,
     rank,
@@ -120,7 +122,7 @@ def test_the_short_answer_is_the_best_sentences_span_inside_its_quote() -> None:
     best.span_score = -0.5  # the head prefers "no answer here"
     assert short_answer(ranking, citations) is None
     best.span_score = 3.2
-    assert short_answer(replace(ranking, abstain=True), citations) is None
+    assert short_answer(replace(ranking, why=("reader_unsure", "unsure")), citations) is None
     assert short_answer(ranking, []) is None  # not quoted
 
 
@@ -151,8 +153,15 @@ def test_a_reader_with_context_reads_the_sentence_before_and_answers_inside_the_
 def test_the_threshold_setting_moves_abstention() -> None:
     r = retrieved("Who won the prize?", [("a", "", [("Mara Velde won the prize in 2031.", 0.8)])])
     _, never, _, _ = compose(r, Settings.load(env={}, reader_threshold=0.0))
-    _, always, _, _ = compose(r, Settings.load(env={"RAG_READER_THRESHOLD": "1"}))
-    assert not never.abstain and always.abstain
+    text, always, _, note = compose(r, Settings.load(env={"RAG_READER_THRESHOLD": "1"}))
+    assert not never.abstain and never.why == ("", "")
+    assert always.abstain and always.why[0] == "reader_unsure" and text == NOT_IN_SOURCES
+    # The note gives the reader's confidence against the threshold that refused it.
+    assert always.confidence is not None
+    assert note == WHY_ABSTAINED["reader_unsure"].format(
+        confidence=always.confidence, threshold=1.0
+    )
+    assert "under its 100% threshold" in note
     with pytest.raises(SettingsError, match="reader_threshold"):
         Settings.load(env={}, reader_threshold=1.5)
 

@@ -229,15 +229,25 @@ def test_sources_panel_marks_quote_inside_its_passage_and_scores_on_request() ->
     assert "match 0.62" in scored and "1.000" not in scored  # not the per-question scale
 
 
-def test_abstention_offers_closest_passages() -> None:
+def test_abstention_says_why_and_offers_closest_passages() -> None:
     answer = make_answer()
-    answer.update(abstained=True, answer="The sources do not contain an answer.", citations=[])
+    why = "The question asks for a <date>, and no sentence close enough to answer holds one."
+    answer.update(
+        abstained=True,
+        answer="The sources do not contain an answer.",
+        citations=[],
+        note=why,
+        abstain_reason="no_figure",
+    )
     bubble = render.answer_bubble(answer, 0)
     assert "Not found in the sources" in bubble and "rag-ref-0-p-1" in bubble
+    assert "asks for a &lt;date&gt;" in bubble and "<date>" not in bubble
+    assert bubble.index("Not found") < bubble.index("asks for a") < bubble.index("rag-ref-0-p-1")
     panel = render.sources_panel(answer, 0)
     assert "Not found in the sources" in panel and "rag-ref-0-p-1" in panel
     md = export.answer_markdown(answer)
     assert "**Not found in the sources.**" in md and "Closest passages" in md
+    assert "*Why:* The question asks for a" in md
 
 
 def test_a_not_found_answer_offers_the_same_passages_everywhere() -> None:

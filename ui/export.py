@@ -88,6 +88,8 @@ def answer_markdown(answer: Json, *, heading: str = "##") -> str:
         lines += [f"*Searched:* {md_text(searched)}", ""]
     if answer.get("abstained"):
         lines += [f"**{NOT_FOUND_HEADING}.** {md_text(answer.get('answer', ''))}", ""]
+        if answer.get("note"):
+            lines += [f"*Why:* {md_text(answer['note'])}", ""]
         passages = closest(answer)
         if passages:
             lines += ["Closest passages:", ""]

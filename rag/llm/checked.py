@@ -125,6 +125,8 @@ def _extractive(
     index: LoadedIndex, question: str, k: int, depth: int, started: float, note: str
 ) -> Answer:
     result = answer_question(index, question, k, depth=depth)
-    result.mode, result.note = "extractive", note
+    # The fallback's reason first, then the extractive answer's own note (dates that
+    # differ, why it abstained), which it must not hide.
+    result.mode, result.note = "extractive", " ".join(filter(None, [note, result.note]))
     result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
     return result

@@ -4,8 +4,8 @@
 the question was read as a follow-up, with a button to ask it alone), the note, the text
 with each [n] of a known citation as a button and the short answer in bold inside its
 quote, a local-LLM answer's unsupported sentences flagged, the reader's confidence, and
-one line per cited article. A "not found" answer
-offers its `closest` passages instead. While an answer streams, only its first words show.
+one line per cited article. A "not found" answer says why (its note) and offers its
+`closest` passages instead. While an answer streams, only its first words show.
 
 Left out: the sources panel beside the chat (`sources`) and the article view (`article`).
 """
@@ -113,6 +113,8 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
         parts.append(esc(partial if partial is not None else answer.get("answer", "")))
         parts.append("</div>")
         if partial is None:
+            if answer.get("note"):
+                parts.append(f'<div class="rag-note">{esc(answer["note"])}</div>')
             parts.append(_closest_list(answer, turn))
         parts.append("</div>")
         return "".join(parts)
