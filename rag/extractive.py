@@ -374,10 +374,10 @@ def short_answer(ranking: Ranking, citations: list[Citation]) -> ShortAnswer | N
 
 
 def _missing_figure(question: str, scored: list[Scored], floor: float) -> str:
-    """ "date" or "number" when the question asks for one and no sentence that could join
-    the answer (scoring at least `floor`) holds one: the sources are on topic but do not
-    say; "" otherwise. (Names are not checked: a one-word or oddly cased name, "Newton",
-    "DeMarcus Ware", escapes the pattern.)"""
+    """The figure the question asks for ("date" or "number") when no sentence that could
+    join the answer (scoring at least `floor`) holds one: the sources are on topic but do
+    not say; "" otherwise. (Names are not checked: a one-word or oddly cased name,
+    "Newton", "DeMarcus Ware", escapes the pattern.)"""
     wants = [(p, figure) for asks, p, figure in _WANTS if figure and asks.search(question)]
     near = [s for s in scored if s.score >= floor]
     if wants and not any(p.search(s.sentence.text) for s in near for p, _ in wants):
