@@ -113,15 +113,14 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
         parts.append(esc(partial if partial is not None else answer.get("answer", "")))
         parts.append("</div>")
         if partial is None:
-            if answer.get("note"):
-                parts.append(f'<div class="rag-note">{esc(answer["note"])}</div>')
+            parts.append(_note(answer))
             parts.append(_closest_list(answer, turn))
         parts.append("</div>")
         return "".join(parts)
     numbers = {int(c["n"]) for c in answer.get("citations", [])}
     text = partial if partial is not None else answer.get("answer", "")
-    if partial is None and answer.get("note"):
-        parts.append(f'<div class="rag-note">{esc(answer["note"])}</div>')
+    if partial is None:
+        parts.append(_note(answer))
     bold = short_answer_at(answer) if partial is None else None
     if bold is None:
         body = _with_markers(text, turn, numbers)
@@ -159,6 +158,12 @@ def short_answer_at(answer: Json) -> tuple[int, int] | None:
         return None
     start = at + offset
     return (start, start + len(short["text"])) if text[start:].startswith(short["text"]) else None
+
+
+def _note(answer: Json) -> str:
+    """The answer's note (why it abstained, dates that differ, a fallback), or nothing."""
+    note = answer.get("note")
+    return f'<div class="rag-note">{esc(note)}</div>' if note else ""
 
 
 def _confidence(answer: Json) -> str:
