@@ -19,13 +19,13 @@ continues a quote) is quoted together with it, and one that begins inside a quot
 quoted from its opening. The reply is `NOT_IN_SOURCES` (the passages still listed) when
 the reader's calibrated probability that the best sentence answers is under its
 threshold, when even the best sentence is far from the question (cosine below
-`cosine_floor`), or when the question asks for a number or a date and no sentence good
-enough to join the answer holds one; `Ranking.why` names the rule that decided (a key of
-`WHY_ABSTAINED`, with the note the user reads). Questions, headings and bylines are never
-quoted; no text is generated. A reader with a span head also marks the words of the
-best sentence that answer (`short_answer`), when it finds them there. The passages come
-back re-ranked by their best cheap-scored sentence (`by_best_sentence`), and a sentence
-that overlapping passages share is scored once.
+`cosine_floor`, which the reader fits on held-out data), or when the question asks for a
+number or a date and no sentence good enough to join the answer holds one; `Ranking.why`
+names the rule that decided (a key of `WHY_ABSTAINED`, with the note the user reads).
+Questions, headings and bylines are never quoted; no text is generated. A reader with a
+span head also marks the words of the best sentence that answer (`short_answer`), when it
+finds them there. The passages come back re-ranked by their best cheap-scored sentence
+(`by_best_sentence`), and a sentence that overlapping passages share is scored once.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from .clean import is_prose
 from .lexical import content_words, idf_weights, overlap
-from .reader import Reader, Reading, abstain_features, fuse, get_reader, reads
+from .reader import Calibration, Reader, Reading, abstain_features, fuse, get_reader, reads
 from .retrieve import Retrieved, Sentence, retrieve
 from .settings import Settings
 from .types import Answer, Citation, Passage, ShortAnswer
@@ -52,9 +52,11 @@ ABSTAIN_NOTE = "The closest passages are listed below; judge them yourself."
 # Why an answer was withheld (`Answer.abstain_reason`), each with the note the user reads.
 WHY_ABSTAINED = {
     "no_sentence": "The retrieved passages hold no sentence that could answer a question.",
+    # Three decimals: the reader's fitted floor (0.287) has them, and two would show a
+    # cosine of 0.286 as "0.29, under 0.29".
     "off_topic": (
-        "Even the closest sentence is far from the question (cosine {cosine:.2f}, under "
-        "{floor:.2f}): the sources may not be about it."
+        "Even the closest sentence is far from the question (cosine {cosine:.3f}, under "
+        "{floor:.3f}): the sources may not be about it."
     ),
     "no_figure": (
         "The question asks for a {figure}, and no sentence close enough to answer holds one."
@@ -74,8 +76,8 @@ MORE_RATIO = 0.8  # further sentences must score at least this share of the best
 # 80), so it keeps 60. BENCHMARKS.md, "Answer length".
 MAX_ANSWER_WORDS = {"trained": 80, "cosine": 60}
 # The default cosine floor (`abstain_below` -1), by `answer_reader`: the cheap scorer's only
-# abstention; under the reader's calibrated model, a guard against off-topic questions set
-# as low as keeps the seeds' abstentions (0.40 refused 2 % of SQuAD's questions; 0.30, 0.7 %).
+# abstention (0.40 refused 2 % of SQuAD's questions). A reader fits its own on held-out
+# data (`Calibration.cosine_floor`); 0.30 is for readers calibrated before it did.
 ABSTAIN_BELOW = {"trained": 0.30, "cosine": 0.40}
 # "It is unlikely that ...", "It seems to ...": an "it" that stands for no earlier noun (a
 # determiner among the words between, "It is a country that ...", makes it one again).
@@ -263,9 +265,8 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     order = list(dict.fromkeys(s.rank for s in scored))
     if reader is None:
         floor = MORE_RATIO * scored[0].score
-        return Ranking(
-            scored, floor, _why(question, scored, floor, best_cosine, settings), None, order
-        )
+        why = _why(question, scored, floor, best_cosine, cosine_floor(settings))
+        return Ranking(scored, floor, why, None, order)
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
     short = scored[: settings.reader_shortlist or cal.shortlist]
@@ -285,7 +286,7 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     confidence = reader.answers(abstain_features(logits, best_cosine))
     floor = short[0].score - cal.join_margin
     threshold = cal.threshold if settings.reader_threshold < 0 else settings.reader_threshold
-    why = _why(question, short, floor, best_cosine, settings)
+    why = _why(question, short, floor, best_cosine, cosine_floor(settings, cal))
     if not why[0] and confidence < threshold:
         note = WHY_ABSTAINED["reader_unsure"].format(confidence=confidence, threshold=threshold)
         why = ("reader_unsure", note)
@@ -302,12 +303,12 @@ def _read(reader: Reader, question: str, items: list[Scored]) -> list[Reading]:
 
 
 def _why(
-    question: str, scored: list[Scored], floor: float, best_cosine: float, settings: Settings
+    question: str, scored: list[Scored], floor: float, best_cosine: float, below: float
 ) -> tuple[str, str]:
     """The rule, shared by both scorers, that withholds the answer, as (key of
-    WHY_ABSTAINED, its note), or ("", "") when none does: the best sentence is too far from
-    the question, or the question asks for a figure that no sentence close enough holds."""
-    below = cosine_floor(settings)
+    WHY_ABSTAINED, its note), or ("", "") when none does: the best sentence's cosine is
+    under the floor `below`, or the question asks for a figure that no sentence close
+    enough holds."""
     if best_cosine < below:
         return "off_topic", WHY_ABSTAINED["off_topic"].format(cosine=best_cosine, floor=below)
     figure = _missing_figure(question, scored, floor)
@@ -316,10 +317,15 @@ def _why(
     return "", ""
 
 
-def cosine_floor(settings: Settings) -> float:
-    """The cosine under which even the best sentence is too far from the question."""
-    below = settings.abstain_below
-    return ABSTAIN_BELOW[settings.answer_reader] if below < 0 else below
+def cosine_floor(settings: Settings, calibration: Calibration | None = None) -> float:
+    """The cosine under which even the best sentence is too far from the question: the
+    `abstain_below` setting when set, else the reader's `calibration`'s fitted floor when
+    it has one, else `ABSTAIN_BELOW` for the answer reader."""
+    if settings.abstain_below >= 0:
+        return settings.abstain_below
+    if calibration is not None and calibration.cosine_floor is not None:
+        return calibration.cosine_floor
+    return ABSTAIN_BELOW[settings.answer_reader]
 
 
 def compose(retrieved: Retrieved, settings: Settings) -> tuple[str, Ranking, list[Citation], str]:

@@ -84,7 +84,7 @@ def test_weak_evidence_abstains_and_says_so() -> None:
     text, abstained, citations, note = answer(r)
     assert abstained and text == NOT_IN_SOURCES and citations == []
     assert note == WHY_ABSTAINED["off_topic"].format(cosine=0.2, floor=0.4)
-    assert "cosine 0.20, under 0.40" in note
+    assert "cosine 0.200, under 0.400" in note
 
 
 def test_passages_with_nothing_quotable_abstain_and_say_so() -> None:

@@ -34,7 +34,14 @@ from rag.manifest import file_sha256
 from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader, pair_text, reads
 from rag.reader.adapter import main as adapter_main
 from rag.reader.build import main as build_main
-from rag.reader.calibrate import SPLITS, Case, choose_extension, read_logits
+from rag.reader.calibrate import (
+    SPLITS,
+    Case,
+    choose_extension,
+    fit_floor,
+    nearest_other_article,
+    read_logits,
+)
 from rag.reader.data import (
     Group,
     detokenize,
@@ -191,12 +198,22 @@ def test_a_reader_answer_may_join_a_close_second_sentence_up_to_80_words(
     assert MAX_ANSWER_WORDS["cosine"] < 70 <= MAX_ANSWER_WORDS["trained"]
 
 
-def test_the_cosine_floor_defaults_by_answer_reader_and_a_set_value_wins() -> None:
+def test_the_cosine_floor_is_the_readers_fitted_one_and_a_set_value_wins() -> None:
+    calibration = get_reader().calibration
+    assert calibration is not None and calibration.cosine_floor is not None
+    fitted = calibration.cosine_floor
+    assert cosine_floor(TRAINED, calibration) == fitted < ABSTAIN_BELOW["cosine"]
+    # A reader calibrated before readers fitted a floor, and the cosine scorer.
+    assert cosine_floor(TRAINED, replace(calibration, cosine_floor=None)) == 0.30
     assert cosine_floor(TRAINED) == ABSTAIN_BELOW["trained"] < ABSTAIN_BELOW["cosine"]
     assert cosine_floor(Settings.load(env={}, answer_reader="cosine")) == 0.40
     for reader in ("trained", "cosine"):
         chosen = Settings.load(env={"RAG_ABSTAIN_BELOW": "0.5"}, answer_reader=reader)
-        assert cosine_floor(chosen) == 0.5
+        assert cosine_floor(chosen, calibration) == 0.5
+    # The note of an off-topic question names the floor that refused it.
+    far = retrieved("Who won the prize?", [("a", "", [("Mara Velde won the prize.", 0.05)])])
+    note = WHY_ABSTAINED["off_topic"].format(cosine=0.05, floor=fitted)
+    assert rank(far, TRAINED).why == ("off_topic", note)
     # Between the two floors: the reader answers where the cosine scorer abstains.
     r = retrieved("Who won the prize?", [("a", "", [("Mara Velde won the prize in 2031.", 0.35)])])
     _, with_reader, _, _ = compose(r, TRAINED)
@@ -309,13 +326,45 @@ def test_calibration_reads_on_only_where_held_out_questions_gain() -> None:
         texts = [f"Sentence {i} 🙂 Ответ." for i in range(len(logits))]
         group = Group("Кто?", texts, labels, [""] * len(texts), "squad", split, split)
         cheap = [1.0 - 0.1 * i for i in range(len(logits))]
-        return Case(group, cheap, labels, texts, [""] * len(texts), 0.5, logits)
+        return Case(group, cheap, labels, texts, [""] * len(texts), 0.5, 0.1, logits)
 
     found_late = {s: [case(s, 4, [-5.0] * 4 + [3.0] + [-5.0] * 7)] for s in SPLITS}
     assert choose_extension(found_late, 4, 0.0) == (-3.0, 8)
     assert read_logits(found_late["qed-dev"][0], 4, (-3.0, 8)) == [-5.0] * 4 + [3.0] + [-5.0] * 3
     found_early = {s: [case(s, 0, [3.0] + [-5.0] * 11)] for s in SPLITS}
     assert choose_extension(found_early, 4, 0.0) is None
+
+
+def test_the_floor_keeps_a_share_of_every_splits_answerable_questions_above_it() -> None:
+    def case(split: str, best_cosine: float, answerable: bool = True) -> Case:
+        group = Group("Кто?", ["Да 🙂."], [int(answerable)], [""], "squad", "a", split)
+        return Case(group, [1.0], [int(answerable)], ["Да 🙂."], [""], best_cosine, 0.1, [0.0])
+
+    # 1 % of 200 is 2: the floor lies between the second and third lowest of each split.
+    squad = [case("squad-heldout", 0.2 + 0.001 * i) for i in range(200)]
+    qed = [case("qed-dev", 0.1 + 0.002 * i) for i in range(200)]
+    unanswerable = [case("qed-dev", 0.0, answerable=False)] * 50  # do not count
+    assert fit_floor(squad) == 0.201 and fit_floor(qed) == 0.103
+    assert fit_floor(squad + qed + unanswerable) == 0.103  # the lowest split's
+    with pytest.raises(ModelError, match="answerable"):
+        fit_floor(unanswerable)
+
+
+def test_nearest_other_article_leaves_out_the_questions_own_article() -> None:
+    def unit(*v: float) -> np.ndarray:
+        return np.asarray(v, dtype=np.float32) / np.linalg.norm(v)
+
+    groups = [
+        Group("Q1?", ["Own 🙂.", "Also own."], [1, 0], ["", ""], "qed", "A", "qed-dev"),
+        Group("Q2?", ["Другая."], [1], [""], "qed", "B", "qed-dev"),
+        Group("Q3?", ["Alone."], [1], [""], "selqa", "C", "selqa-dev"),
+    ]
+    q_at = {"Q1?": unit(1, 0), "Q2?": unit(0, 1), "Q3?": unit(1, 1)}
+    vectors = {"Own 🙂.": unit(1, 0), "Also own.": unit(1, 0), "Другая.": unit(1, 1)}
+    vectors["Alone."] = unit(1, 0)
+    q1, q2, q3 = nearest_other_article(groups, q_at, vectors)
+    assert q1 == pytest.approx(2**-0.5) and q2 == pytest.approx(0.0, abs=1e-6)
+    assert q3 is None  # its split has no other article
 
 
 @pytest.mark.parametrize("name", [MODEL_FILE, ADAPTER_FILE])
@@ -631,6 +680,10 @@ def test_train_reader_smoke_trains_exports_calibrates_and_loads(tmp_path: Path) 
     # The card says whether, and how far, the reader reads on past its shortlist.
     calibration = json.loads((out / "reader.json").read_text())["calibration"]
     assert "extend_below" in calibration and "extend_to" in calibration
+    # The cosine floor, fitted there, and what it refuses held out.
+    assert 0 <= calibration["cosine_floor"] <= 1 and "Cosine floor " in card
+    assert "other_article_under_floor" in card and "under_floor" in heldout["qed-dev"]
+    assert "Cosine floor curve" in card and "| 0.30 | " in card
     assert "Reading on: never" in card or "the reader reads\nthe cheap ranking's first" in card
     # Calibrated again (after a change to calibration): the card names both commands.
     build_main([str(out), "--data", str(data), "--trained-by", "rag train-reader --steps 2"])

@@ -70,6 +70,9 @@ class Calibration:
     # `extend_to` sentences (None: never; see `reads`).
     extend_below: float | None = None
     extend_to: int = 0
+    # The best sentence cosine under which a question is off topic (None: a reader
+    # calibrated before session 20 fitted none; `rag.extractive.ABSTAIN_BELOW` applies).
+    cosine_floor: float | None = None
 
 
 # Reading on: (bar, sentences) from a calibration, or None: the reader never reads on.
@@ -128,6 +131,8 @@ class Reader:
             adapter = self.meta.get("adapter")
             self.adapter_model = str(adapter["model"]) if adapter else ""
             cal = self.meta["calibration"] if calibrated else None
+            extend_below, extend_to = (cal and extension(cal)) or (None, 0)
+            floor = cal.get("cosine_floor") if cal else None
             self.calibration = cal and Calibration(
                 int(cal["shortlist"]),
                 float(cal["cheap_weight"]),
@@ -135,7 +140,9 @@ class Reader:
                 tuple(float(c) for c in cal["coef"]),
                 float(cal["intercept"]),
                 float(cal["threshold"]),
-                *(extension(cal) or (None, 0)),
+                extend_below,
+                extend_to,
+                None if floor is None else float(floor),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise ModelError(f"{folder / 'reader.json'} is unreadable ({e!r}): {FIX}.") from e

@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
 COLUMNS = (
     "questions", "unanswerable", "answer_removed", "top1_cheap", "top1_reader", "top1_fused",
     "hit_with_joins", "false_abstain", "unanswerable_abstained", "answer_removed_abstained",
-    "short_exact", "short_f1",
+    "under_floor", "other_article_under_floor", "short_exact", "short_f1",
 )  # fmt: skip
 
 
@@ -116,12 +116,13 @@ HARDEST = {
 }
 
 
+def cell(v: object) -> str:
+    """A metric as a table shows it: 3 decimals, "-" for none."""
+    return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
 def table(result: dict) -> str:
     """The held-out metrics per split as a Markdown table (the card's and the command's)."""
-
-    def cell(v: object) -> str:
-        return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
-
     lines = ["| split | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for split, m in result.items():
         if isinstance(m, dict) and "top1_fused" in m:
@@ -142,6 +143,12 @@ def write_card(folder: Path, command: str) -> None:
         f"| {c['threshold']:.2f} | {c['false_abstain']:.3f} | {c['unanswerable_abstained']:.3f} "
         f"| {c['answer_removed_abstained']:.3f} |"
         for c in held["curve"]
+    )
+    floors = "\n".join(
+        f"| {c['floor']:.2f} | "
+        + " | ".join(" / ".join(cell(v) for v in shares) for k, shares in c.items() if k != "floor")
+        + " |"
+        for c in held["floor_curve"]
     )
     template = (Path(__file__).parent / "MODEL_CARD.template.md").read_text()
     adapter = meta.get("adapter")
@@ -181,6 +188,7 @@ def write_card(folder: Path, command: str) -> None:
         machine=platform.machine(),
         rows=rows,
         curve=curve,
+        floors=floors,
         adapter=adapter_text,
         span_head=(
             f"A span head (one linear layer over the last layer's word pieces, loss weight "

@@ -11,6 +11,9 @@ sets):
 - whether to read on past the shortlist when none of its logits reaches a bar, and to
   how many sentences (`choose_extension`: the best mean accuracy, if any beats none);
 - the join margin (further sentences within it of the best join the answer);
+- the cosine floor: the highest best-sentence cosine under which at most
+  `MAX_FALSE_ABSTAIN` of each split's answerable questions fall (`fit_floor`), and how many
+  questions it refuses when asked of the split's nearest other article instead;
 - the abstention model: a logistic regression over `abstain_features` predicting whether
   any candidate answers (SQuAD 2.0's unanswerable questions are the negatives), fitted on all
   held-out splits with two folds by article for the reported numbers, and its threshold:
@@ -23,6 +26,7 @@ abstention curve). It does not train or export.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,7 @@ SPLITS = ("squad-heldout", "qed-dev", "selqa-dev")
 # ranking's first EXTEND_TO sentences (at most max(SHORTLISTS): what a case holds logits for).
 EXTEND_BELOW = (-3.0, -2.0, -1.0, 0.0, 1.0)
 EXTEND_TO = (8, 12)
+FLOOR_CURVE = (0.2, 0.25, 0.3, 0.35, 0.4)  # cosine floors the report shows the effect of
 
 
 @dataclass
@@ -54,6 +59,10 @@ class Case:
     texts: list[str]
     befores: list[str]  # the sentence before each ranked one in its paragraph
     best_cosine: float
+    # The best cosine among the sentences of the split's other articles: the question asked
+    # of the closest wrong article, an off-topic question the cosine floor should refuse
+    # (None: the split has no other article).
+    other_cosine: float | None
     logits: list[float]  # for the top max(SHORTLISTS) of the ranking
     # The short answer a span head found in each of them (sentence characters); empty: the
     # reader has no span head.
@@ -72,8 +81,9 @@ def build_cases(groups: list[Group], reader: Reader) -> list[Case]:
     from ..types import Passage
 
     q_at, vectors = embed_groups(groups)
+    other_at = nearest_other_article(groups, q_at, vectors)
     cases = []
-    for g in groups:
+    for g, other_cosine in zip(groups, other_at, strict=True):
         qv = q_at[g.question]
         text, sentences, label_at, before_at, gold_at = "", [], {}, {}, {}
         q_words = content_words(g.question)
@@ -125,12 +135,58 @@ def build_cases(groups: list[Group], reader: Reader) -> list[Case]:
                 [r.sentence.text for r in ranked],
                 befores,
                 max(s.cosine for s in sentences),
+                other_cosine,
                 [r.logit for r in readings],
                 [r.span for r in readings] if has_spans else [],
                 [gold_at[r.sentence.start] for r in ranked],
             )
         )
     return cases
+
+
+def nearest_other_article(
+    groups: list[Group], q_at: dict[str, Any], vectors: dict[str, Any]
+) -> list[float | None]:
+    """Per group, the best cosine of its question to a sentence of another article of
+    its split (a sentence its own article also holds does not count), or None when the
+    split has no other article."""
+    import numpy as np
+
+    best: list[float | None] = []
+    by_split: dict[str, tuple[list[str], Any, dict[str, list[int]]]] = {}
+    for g in groups:
+        if g.split not in by_split:
+            here = [h for h in groups if h.split == g.split]
+            texts = list(dict.fromkeys(t for h in here for t in h.sentences))
+            at = {t: i for i, t in enumerate(texts)}
+            own: dict[str, list[int]] = {}
+            for h in here:
+                own.setdefault(h.article, []).extend(at[t] for t in h.sentences)
+            matrix = np.stack([vectors[t] for t in texts]).astype(np.float32)
+            by_split[g.split] = (texts, matrix, own)
+        _, matrix, own = by_split[g.split]
+        cosines = matrix @ np.asarray(q_at[g.question], dtype=np.float32)
+        mine = own[g.article]
+        cosines[mine] = -np.inf
+        best.append(float(cosines.max()) if len(cosines) > len(set(mine)) else None)
+    return best
+
+
+def fit_floor(cases: list[Case]) -> float:
+    """The highest cosine floor (3 decimals) under which at most MAX_FALSE_ABSTAIN of the
+    answerable held-out questions of every split have their best sentence."""
+    import math
+
+    import numpy as np
+
+    asked = [c for c in cases if c.group.answerable and not c.group.answer_removed]
+    if not asked:
+        raise ModelError("The held-out splits need answerable questions.")
+    lowest = min(
+        float(np.quantile([c.best_cosine for c in asked if c.group.split == s], MAX_FALSE_ABSTAIN))
+        for s in {c.group.split for c in asked}
+    )
+    return math.floor(lowest * 1000) / 1000
 
 
 def fused_order(
@@ -230,7 +286,8 @@ def hash_fold(article: str) -> int:
 
 def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
     """Per split: top-sentence accuracy (reader and cheap), answer hit with joins, and
-    abstention at the chosen threshold from the two-fold probabilities; plus the curve."""
+    abstention at the chosen threshold from the two-fold probabilities and at the cosine
+    floor; plus the threshold's curve and the floor's."""
     import numpy as np
 
     shortlist, weight, margin = cal["shortlist"], cal["cheap_weight"], cal["join_margin"]
@@ -258,14 +315,21 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
             "top1_fused": round(accuracy(sub, shortlist, weight, extend), 4),
             "hit_with_joins": round(joined_hit(sub, shortlist, weight, margin, extend)[0], 4),
             "false_abstain": round(sum(prob[i] < threshold for i in ans) / max(1, len(ans)), 4),
-            "unanswerable_abstained": share_refused(un, prob, threshold),
-            "answer_removed_abstained": share_refused(removed, prob, threshold),
+            "unanswerable_abstained": share(prob[i] < threshold for i in un),
+            "answer_removed_abstained": share(prob[i] < threshold for i in removed),
             "abstain_precision": round(
                 sum(not cases[i].group.answerable for i, r in zip(idx, refused, strict=True) if r)
                 / max(1, sum(refused)),
                 4,
             ),
             "answered_correct_share": round(sum(answered_right) / max(1, len(idx)), 4),
+            **dict(
+                zip(
+                    ("under_floor", "other_article_under_floor"),
+                    under(cases, split, cal["cosine_floor"]),
+                    strict=True,
+                )
+            ),
             **short_answers(sub, shortlist, weight, extend),
         }
     answerable = np.asarray([c.group.answerable for c in cases])
@@ -283,7 +347,20 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
             }
         )
     out["curve"] = curve
+    out["floor_curve"] = [
+        {"floor": f, **{s: list(under(cases, s, f)) for s in SPLITS}} for f in FLOOR_CURVE
+    ]
     return out
+
+
+def under(cases: list[Case], split: str, floor: float) -> tuple[float | None, float | None]:
+    """What a cosine `floor` refuses of `split`: (share of its answerable questions, share
+    of its questions asked of the closest sentences of another article)."""
+    asked = [c for c in cases if c.group.split == split and not c.group.answer_removed]
+    return (
+        share(c.best_cosine < floor for c in asked if c.group.answerable),
+        share(c.other_cosine < floor for c in asked if c.other_cosine is not None),
+    )
 
 
 def short_answers(
@@ -312,10 +389,10 @@ def short_answers(
     }
 
 
-def share_refused(kind: list[int], prob: Any, threshold: float) -> float | None:
-    """Share of the cases `kind` (indexes into `prob`) refused at `threshold`; None when
-    there are none."""
-    return round(sum(prob[i] < threshold for i in kind) / len(kind), 4) if kind else None
+def share(flags: Iterable[bool]) -> float | None:
+    """Share of true `flags` (4 decimals); None when there are none."""
+    seen = list(flags)
+    return round(sum(seen) / len(seen), 4) if seen else None
 
 
 def joined_hit(
@@ -375,6 +452,7 @@ def calibrate(
         "extend_to": extend[1] if extend else 0,
         "max_false_abstain": MAX_FALSE_ABSTAIN,
     }
+    cal["cosine_floor"] = fit_floor(cases)
     cal.update(fit_abstention(cases, shortlist, extend))
     result = report(cases, cal)
     result["grid"] = {f"{n}/{w}": round(v, 4) for (n, w), v in grid.items()}
