@@ -153,22 +153,21 @@ def nearest_other_article(
     import numpy as np
 
     best: list[float | None] = []
-    by_split: dict[str, tuple[list[str], Any, dict[str, list[int]]]] = {}
+    # Per split: its sentence vectors, and the rows of each article's sentences.
+    by_split: dict[str, tuple[Any, dict[str, set[int]]]] = {}
     for g in groups:
         if g.split not in by_split:
             here = [h for h in groups if h.split == g.split]
-            texts = list(dict.fromkeys(t for h in here for t in h.sentences))
-            at = {t: i for i, t in enumerate(texts)}
-            own: dict[str, list[int]] = {}
+            at = {t: i for i, t in enumerate(dict.fromkeys(t for h in here for t in h.sentences))}
+            own: dict[str, set[int]] = {}
             for h in here:
-                own.setdefault(h.article, []).extend(at[t] for t in h.sentences)
-            matrix = np.stack([vectors[t] for t in texts]).astype(np.float32)
-            by_split[g.split] = (texts, matrix, own)
-        _, matrix, own = by_split[g.split]
+                own.setdefault(h.article, set()).update(at[t] for t in h.sentences)
+            by_split[g.split] = (np.stack([vectors[t] for t in at]).astype(np.float32), own)
+        matrix, own = by_split[g.split]
         cosines = matrix @ np.asarray(q_at[g.question], dtype=np.float32)
         mine = own[g.article]
-        cosines[mine] = -np.inf
-        best.append(float(cosines.max()) if len(cosines) > len(set(mine)) else None)
+        cosines[list(mine)] = -np.inf
+        best.append(float(cosines.max()) if len(cosines) > len(mine) else None)
     return best
 
 
@@ -306,6 +305,7 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
         answered_right = [
             prob[i] >= threshold and first_answers(cases[i], shortlist, weight, extend) for i in idx
         ]
+        under_floor, other_under_floor = under(cases, split, cal["cosine_floor"])
         out[split] = {
             "questions": len(idx),
             "unanswerable": len(un),
@@ -323,13 +323,8 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
                 4,
             ),
             "answered_correct_share": round(sum(answered_right) / max(1, len(idx)), 4),
-            **dict(
-                zip(
-                    ("under_floor", "other_article_under_floor"),
-                    under(cases, split, cal["cosine_floor"]),
-                    strict=True,
-                )
-            ),
+            "under_floor": under_floor,
+            "other_article_under_floor": other_under_floor,
             **short_answers(sub, shortlist, weight, extend),
         }
     answerable = np.asarray([c.group.answerable for c in cases])
