@@ -46,8 +46,11 @@ from rag.reader.data import (
     Group,
     detokenize,
     embed_groups,
+    entities,
     heldout_article,
     load_groups,
+    previous,
+    swap_entity,
     without_answer,
 )
 from rag.reader.train import TrainConfig, cheap_hardness, drop_shared, pick, token_targets
@@ -579,15 +582,35 @@ def train_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **config) -
 
 
 @pytest.mark.slow
-def test_training_shows_answerable_questions_without_the_words_they_share(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("config", "read", "not_read"),
+    [
+        # Words the answer shares are left out; QED's "webbed toes" too. A question that no
+        # sentence answers has no answer to share words with: read whole.
+        (
+            {"drop_shared": 1.0},
+            ["Who", "Who rebuilt the bridge of Orla?", "what is the medical term for"],
+            "Who founded Orla?",
+        ),
+        # "Orla was founded in 1820 by Ada Lind." answers; "the Vessel river" is elsewhere.
+        # A question naming nothing its answer names is asked as it is.
+        (
+            {"entity_swap": 1.0},
+            ["Who founded Vessel?", "Which river runs through Orla?"],
+            "Who founded Orla?",
+        ),
+    ],
+)  # fmt: skip
+def test_training_may_change_the_answerable_questions_it_reads(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    config: dict[str, float],
+    read: list[str],
+    not_read: str,
 ) -> None:
-    calls = train_recording(tmp_path, monkeypatch, questions_per_step=32, drop_shared=1.0)
+    calls = train_recording(tmp_path, monkeypatch, questions_per_step=32, **config)
     seen = [q for call in calls for q in call["questions"]]
-    assert "Who" in seen and "Who founded Orla?" not in seen
-    # A question that no sentence answers has no answer to share words with: read whole.
-    assert "Who rebuilt the bridge of Orla?" in seen
-    assert "what is the medical term for" in seen  # QED's "webbed toes" shared
+    assert all(q in seen for q in read) and not_read not in seen
 
 
 def test_qa_groups_are_embedded_once_per_text_as_answering_embeds_them() -> None:
@@ -653,6 +676,41 @@ def test_without_answer_keeps_the_other_sentences_in_order() -> None:
     assert removed.answer_removed and not group.answer_removed
     only_answers = Group("Q?", ["A."], [1], [""], "selqa", "a")
     assert without_answer(only_answers) == only_answers
+
+
+def test_swap_entity_asks_of_another_name_of_the_article() -> None:
+    sentences = [
+        "The Normans conquered England in 1066.",
+        "The Franks settled in Gaul.",
+        "The Franks and the Saxons fought in 1070.",
+        "Later, the Vikings 🙂 came.",
+    ]
+    spans = [(31, 35), None, None, None]
+    question = "When did the Normans conquer England?"
+    group = Group(question, sentences, [1, 0, 0, 0], previous(sentences), "squad", "N", spans=spans)
+    # Names and years, not a text's first word nor a possessive's ending; ASCII capitals only.
+    assert entities("Кто такой Путин? In 1066 the Saxons’ king of England fell.") == [
+        "1066", "Saxons", "England"
+    ]  # fmt: skip
+    # One of the two names the answer shares becomes one that only the other sentences hold.
+    swapped = {swap_entity(group, random.Random(seed)).question for seed in range(40)}  # type: ignore[union-attr]
+    names = ("Franks", "Saxons", "Vikings", "Gaul")
+    assert swapped == {f"When did the {n} conquer England?" for n in names} | {
+        f"When did the Normans conquer {n}?" for n in names
+    }
+    one = swap_entity(group, random.Random(0))
+    assert one is not None and not one.answerable and one.spans == []
+    assert sentences[0] in one.sentences  # the answer, now the hardest negative
+    new = next(e for e in entities(one.question) if e not in group.question)
+    assert all(new not in s for s in one.sentences)  # those might answer the new question
+    assert len(one.contexts) == len(one.sentences) == len(one.labels)
+    # A year becomes another year.
+    dated = replace(group, question="What happened in 1066?")
+    assert swap_entity(dated, random.Random(0)).question == "What happened in 1070?"  # type: ignore[union-attr]
+    # No name shared with the answer, or no other name: nothing to swap.
+    assert swap_entity(replace(group, question="When was the conquest?"), random.Random(0)) is None
+    lone = Group("When did the Normans land?", ["The Normans landed."], [1], [""], "squad", "N")
+    assert swap_entity(lone, random.Random(0)) is None
 
 
 @pytest.mark.slow

@@ -13,6 +13,9 @@ tokenized text ("Earth 's") is joined back the way news prose is written.
 Where the set marks the answer itself (SQuAD, QED), each answering sentence also carries
 the answer's character span inside it (`Group.spans`), for the reader's span head.
 
+`swap_entity(group, rng)` makes an unanswerable question of an answerable one by asking it
+of another name of its article (training's `entity_swap`).
+
 `split(groups)` assigns every group to "train" or a held-out split by whole article (SQuAD),
 by file (QED dev, SelQA dev), never by question, so no held-out paragraph was trained on.
 `embed_groups(groups)` gives the bundled model's vectors of their questions and sentences,
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -80,6 +84,62 @@ def without_answer(group: Group) -> Group:
         labels=[0] * len(keep),
         contexts=[group.contexts[i] for i in keep],
         answer_removed=True,
+        spans=[],
+    )
+
+
+# A name (capitalised words, not the first of the text: "What", "The") or a year.
+_ENTITY = re.compile(
+    r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w’'-]*)*"
+    r"|\b(?:1[0-9]{3}|20[0-9]{2})\b"
+)
+
+
+def entities(text: str) -> list[str]:
+    """The names and years in `text`, in order (see `_ENTITY`)."""
+    return [re.sub(r"['’]s?$", "", m.group()) for m in _ENTITY.finditer(text.strip())]
+
+
+def swap_entity(group: Group, rng: random.Random) -> Group | None:
+    """`group`'s question asked of another name (or year) of its article, so that no
+    sentence answers it: one name the question shares with its answering sentence becomes a
+    name of the same kind that the group's other sentences hold and no answering sentence
+    does ("When did the Normans conquer England?" → "When did the Franks conquer
+    England?"). The answering sentence stays as the hardest negative: it matches all but
+    the one name. News readers' unanswerable questions are often this, the role of one
+    party asked of another ("the Taliban's ambassador" over a sentence naming Russia's
+    envoy). Sentences holding the new name are left out, since they might answer the new
+    question. None when the question shares no name with its answer or the group holds
+    no other."""
+    answering = [s for s, y in zip(group.sentences, group.labels, strict=True) if y]
+    shared = [e for e in entities(group.question) if any(e in s for s in answering)]
+    if not shared:
+        return None
+    old = rng.choice(shared)
+    year = old.isdigit()
+    taken = " ".join(answering).lower() + " " + group.question.lower()
+    others = sorted(
+        {
+            e
+            for s, y in zip(group.sentences, group.labels, strict=True)
+            if not y
+            for e in entities(s)
+            if e.isdigit() == year
+            and e.lower() not in taken
+            and old.lower() not in e.lower()
+            and e.lower() not in old.lower()
+        }
+    )
+    if not others:
+        return None
+    new = rng.choice(others)
+    keep = [i for i, s in enumerate(group.sentences) if new not in s]
+    return replace(
+        group,
+        question=group.question.replace(old, new, 1),
+        sentences=[group.sentences[i] for i in keep],
+        labels=[0] * len(keep),
+        contexts=[group.contexts[i] for i in keep],
         spans=[],
     )
 

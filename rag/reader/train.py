@@ -13,6 +13,8 @@ answers), plus each sentence's own binary cross-entropy so that a logit means th
 across questions.
 With `drop_shared` > 0 some of the words a question shares with its answering sentence
 are left out of it (`drop_shared`), so that the answer must be found without them.
+With `entity_swap` > 0 some answerable questions are asked of another name of their
+article (`data.swap_entity`), so that no sentence answers them.
 With `span_weight` > 0 a span head (`span_head`, one linear layer over the last layer's
 word pieces) also learns where the answer starts and ends inside an answering sentence,
 and to point at [CLS] in one that does not answer (SQuAD 2.0's null answer).
@@ -35,7 +37,7 @@ from pathlib import Path
 
 from ..lexical import content_words
 from . import pair_text
-from .data import Group, embed_groups, load_groups, without_answer
+from .data import Group, embed_groups, load_groups, swap_entity, without_answer
 
 
 @dataclass
@@ -81,6 +83,11 @@ class TrainConfig:
     # A 68-minute run with 0.3 chose worse held out and on both project sets (session 16);
     # a full 2 epochs in bf16 (session 19) answered SQuAD better but not the seeds.
     drop_shared: float = 0.0
+    # Share of the answerable questions asked, each time drawn, of another name or year of
+    # their article, the no-answer slot as target (`data.swap_entity`; 0: never, as
+    # shipped). A 54-minute bf16 run with 0.5 abstained more held out and answered the
+    # seeds no better (BENCHMARKS.md, session 21).
+    entity_swap: float = 0.0
     # "bf16": the forward pass under bfloat16 autocast (weights and optimizer stay fp32):
     # about 1.25x the pairs a second on a CPU with AVX-512 BF16, so more steps fit the budget.
     # fp32 as shipped: a 68-minute bf16 run of 2.5 epochs chose better held out but worse on
@@ -323,8 +330,13 @@ def train(config: TrainConfig) -> Path:
         targets: list[int] = []
         answer_spans: list[tuple[int, int] | str | None] = []
         for g in batch:
+            hard = hard_of[id(g)]
+            if config.entity_swap and g.answerable and rng.random() < config.entity_swap:
+                swapped = swap_entity(g, rng)
+                if swapped:  # fewer sentences: its negatives are ranked by shared words
+                    g, hard = swapped, None
             chosen, target, answer_span = pick(
-                g, config.negatives, rng, config.answer_removed, hard_of[id(g)]
+                g, config.negatives, rng, config.answer_removed, hard
             )
             spans.append((len(sentences), len(sentences) + len(chosen)))
             question = g.question
