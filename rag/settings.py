@@ -57,8 +57,8 @@ class Settings:
     abstain_below: float = _opt(
         -1.0,
         "Abstain when no retrieved sentence reaches this cosine to the question (0..1; -1: "
-        "0.40 with the cosine scorer, the trained reader's floor fitted on held-out data "
-        "with it, whose own calibrated abstention does the rest).",
+        "0.40 with the cosine scorer; with the trained reader, the floor it fitted on "
+        "held-out data, its own calibrated abstention doing the rest).",
     )
     answer_reader: str = _opt(
         "trained",
