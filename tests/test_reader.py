@@ -44,6 +44,8 @@ from rag.reader.calibrate import (
 )
 from rag.reader.data import (
     Group,
+    define_question,
+    described,
     detokenize,
     embed_groups,
     entities,
@@ -444,7 +446,8 @@ def write_qa_folder(folder: Path) -> Path:
     )
     (folder / "qed-dev.jsonlines").write_text(json.dumps(dev))
     selqa = [{"question": "Where is the Rockefeller Museum?", "article": "Israel",
-              "candidates": ["Museums abound.", "The Rockefeller Museum is in Jerusalem."],
+              "candidates": ["Museums abound in Jerusalem, the capital.",
+                             "The Rockefeller Museum is in Jerusalem."],
               "answers": [1]}]  # fmt: skip
     for name in ("selqa-ass-dev.json", "selqa-ass-test.json"):
         (folder / name).write_text(json.dumps(selqa))
@@ -592,6 +595,8 @@ def train_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **config) -
             ["Who", "Who rebuilt the bridge of Orla?", "what is the medical term for"],
             "Who founded Orla?",
         ),
+        # SelQA's "Museums abound in Jerusalem, the capital." describes Jerusalem.
+        ({"define": 1.0}, ["What is Jerusalem?"], "Where is the Rockefeller Museum?"),
         # "Orla was founded in 1820 by Ada Lind." answers; "the Vessel river" is elsewhere.
         # A question naming nothing its answer names is asked as it is.
         (
@@ -711,6 +716,55 @@ def test_swap_entity_asks_of_another_name_of_the_article() -> None:
     assert swap_entity(replace(group, question="When was the conquest?"), random.Random(0)) is None
     lone = Group("When did the Normans land?", ["The Normans landed."], [1], [""], "squad", "N")
     assert swap_entity(lone, random.Random(0)) is None
+
+
+def test_described_names_are_appositives_and_copulas_not_lists_or_adverbs() -> None:
+    klimov = (
+        "“It’s not a matter of that,” says Andrey Klimov, deputy head of the committee of "
+        "the Federation Council, Russia’s upper house of parliament."
+    )
+    assert [name for name, _ in described(klimov)] == ["Andrey Klimov", "Federation Council"]
+    assert described("Kabul is the capital of Afghanistan 🙂.")[0][0] == "Kabul"
+    assert described("ISIS-K, a rival of the Taliban, struck Москва.")[0][0] == "ISIS-K"
+    for nothing in (
+        "However, the group denied it.",  # an adverb opening the sentence
+        "Recently, the court ruled.",
+        "It is a theoretical device.",  # a pronoun
+        "Faults include the San Jacinto Fault, the Puente Hills Fault, and others.",  # a list
+        "If the problem is NP, the hierarchy is flat.",  # a clause, not a description
+        "Москва — столица России.",
+        "",
+    ):
+        assert described(nothing) == [], nothing
+
+
+def test_define_question_asks_what_a_described_name_is() -> None:
+    sentences = [
+        "Andrey Klimov, deputy head of the committee, spoke 🙂.",
+        "Klimov said no.",
+        "The Federation Council is the upper house.",
+        "The sky is blue.",
+    ]
+    group = Group(
+        "Q?", sentences, [0, 0, 0, 1], previous(sentences), "squad", "K", spans=[None] * 4
+    )
+    asked = {}
+    for seed in range(20):
+        made = define_question(group, random.Random(seed))
+        assert made is not None and made.spans == [] and made.contexts == group.contexts
+        asked[made.question] = made.labels
+    # A person by the role the sentence gives ("deputy head"), a thing otherwise; "the" kept.
+    assert asked == {
+        "Who is Andrey Klimov?": [1, 0, 0, 0],
+        "What is the Federation Council?": [0, 0, 1, 0],
+    }
+    assert (
+        define_question(
+            replace(group, sentences=["Klimov said no."], labels=[0], contexts=[""]),
+            random.Random(0),
+        )
+        is None
+    )
 
 
 @pytest.mark.slow

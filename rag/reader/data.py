@@ -14,7 +14,8 @@ Where the set marks the answer itself (SQuAD, QED), each answering sentence also
 the answer's character span inside it (`Group.spans`), for the reader's span head.
 
 `swap_entity(group, rng)` makes an unanswerable question of an answerable one by asking it
-of another name of its article (training's `entity_swap`).
+of another name of its article (training's `entity_swap`); `define_question(group, rng)`
+asks "What is X?" of a name one of its sentences describes (training's `define`).
 
 `split(groups)` assigns every group to "train" or a held-out split by whole article (SQuAD),
 by file (QED dev, SelQA dev), never by question, so no held-out paragraph was trained on.
@@ -140,6 +141,78 @@ def swap_entity(group: Group, rng: random.Random) -> Group | None:
         sentences=[group.sentences[i] for i in keep],
         labels=[0] * len(keep),
         contexts=[group.contexts[i] for i in keep],
+        spans=[],
+    )
+
+
+# A name a sentence describes: "X, a/an/the <lower-case word>/Russia's/deputy ... <words
+# with no verb of being or having>," (an appositive; "X, the Y Fault, and ..." is a list)
+# or "X is/was a/an/the <words>" (a copula).
+_NAMED = r"[A-Z][\w’'-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'-]*)*"
+# Description words that make the named a person ("Who is X?"), not a thing ("What is X?").
+_ROLES = (
+    r"president|minister|head|leader|director|chairman|member|author|founder|expert"
+    r"|analyst|spokes(?:man|woman|person)|official|professor|player|coach|singer|actor"
+    r"|actress|writer|governor|mayor|king|queen|prince|princess|commander"
+    r"|ambassador|envoy|deputy|chief|secretary|son|daughter|wife|husband|poet|composer"
+    r"|scientist|politician|lawyer|judge|journalist|editor|bishop|emperor|philosopher"
+)
+_PERSON = re.compile(rf"\b(?:{_ROLES})\b")
+_APPOSITIVE = re.compile(
+    rf"(?<![\w’'-])({_NAMED})(?=,\s+(?:(?:an?|the)\s+[a-z]|[A-Z][\w’'-]*[’']s?\s|(?:former\s+)?(?:{_ROLES})\s)"
+    r"(?:(?!\b(?:is|are|was|were|has|have|had|will|would)\b)[^,;:()]){3,80}?[,.;])"
+)
+_COPULA = re.compile(rf"(?<![\w’'-])({_NAMED})(?=\s+(?:is|was)\s+(?:an?|the|one of)\s)")
+# A word opening a sentence before a comma is an adverb more often than a name ("However,
+# the ..."); one of these, or one ending in -ly, is not taken for a name.
+_OPENERS = frozenset(
+    "however meanwhile today yesterday instead still also then thus therefore finally "
+    "first second moreover furthermore indeed nonetheless nevertheless again later earlier "
+    "now here there yet besides similarly likewise consequently hence otherwise overall "
+    "together afterwards afterward so but and yes no well".split()
+)
+
+
+def described(sentence: str) -> list[tuple[str, str]]:
+    """(name, what the sentence says it is) for each name `sentence` describes by an
+    appositive or a copula; a sentence's opening word before a comma is not taken for a
+    name when it reads as an adverb ("However, the ...")."""
+    found = []
+    opening = len(sentence) - len(sentence.lstrip())
+    for pattern in (_APPOSITIVE, _COPULA):
+        for m in pattern.finditer(sentence):
+            name = re.sub(r"^The\s+", "", m.group(1))  # a sentence's "The Federation Council"
+            word = name.lower()
+            if not content_words(name):  # "It is ...", "This was ..."
+                continue
+            opener = m.start() == opening and " " not in name and pattern is _APPOSITIVE
+            if opener and (word in _OPENERS or word.endswith("ly")):
+                continue
+            found.append((name, sentence[m.end(1) : m.end(1) + 90]))
+    return found
+
+
+def define_question(group: Group, rng: random.Random) -> Group | None:
+    """A "What is X?" ("Who is X?" for a person) question over `group`'s sentences, of a
+    name that one of them describes by an appositive or a copula ("He flies in his TARDIS,
+    a time-travelling space ship."): the describing sentences answer it, and the others
+    that name X are its hardest negatives. Wikipedia's questions seldom ask this, and a
+    reader trained on them alone passes over "the Federation Council, Russia's upper house
+    of parliament" for "What is the Federation Council?"; news readers ask it of every
+    unfamiliar name. None when no sentence describes a name."""
+    found = {(name, i): rest for i, s in enumerate(group.sentences) for name, rest in described(s)}
+    if not found:
+        return None
+    name, _ = rng.choice(sorted(found))
+    answering = [any(n == name for n, _ in described(s)) for s in group.sentences]
+    about = " ".join(rest for (n, _), rest in found.items() if n == name)
+    wh = "Who" if _PERSON.search(about) else "What"
+    the = "the " if re.search(rf"\b(?i:the) {re.escape(name)}", " ".join(group.sentences)) else ""
+    return replace(
+        group,
+        question=f"{wh} is {the}{name}?",
+        labels=[int(a) for a in answering],
+        answer_removed=False,
         spans=[],
     )
 

@@ -14,7 +14,8 @@ across questions.
 With `drop_shared` > 0 some of the words a question shares with its answering sentence
 are left out of it (`drop_shared`), so that the answer must be found without them.
 With `entity_swap` > 0 some answerable questions are asked of another name of their
-article (`data.swap_entity`), so that no sentence answers them.
+article (`data.swap_entity`), so that no sentence answers them; with `define` > 0 some
+questions become "What is X?" of a name a sentence describes (`data.define_question`).
 With `span_weight` > 0 a span head (`span_head`, one linear layer over the last layer's
 word pieces) also learns where the answer starts and ends inside an answering sentence,
 and to point at [CLS] in one that does not answer (SQuAD 2.0's null answer).
@@ -37,7 +38,7 @@ from pathlib import Path
 
 from ..lexical import content_words
 from . import pair_text
-from .data import Group, embed_groups, load_groups, swap_entity, without_answer
+from .data import Group, define_question, embed_groups, load_groups, swap_entity, without_answer
 
 
 @dataclass
@@ -88,6 +89,11 @@ class TrainConfig:
     # shipped). A 54-minute bf16 run with 0.5 abstained more held out and answered the
     # seeds no better (BENCHMARKS.md, session 21).
     entity_swap: float = 0.0
+    # Share of the questions replaced, each time drawn, by "What is X?" of a name one of
+    # the group's sentences describes by an appositive or a copula (`data.define_question`;
+    # 0: never, as shipped). A 59-minute bf16 run with 0.15 chose better held out, on
+    # definition questions most, but answered both project sets worse (session 22).
+    define: float = 0.0
     # "bf16": the forward pass under bfloat16 autocast (weights and optimizer stay fp32):
     # about 1.25x the pairs a second on a CPU with AVX-512 BF16, so more steps fit the budget.
     # fp32 as shipped: a 68-minute bf16 run of 2.5 epochs chose better held out but worse on
@@ -335,6 +341,10 @@ def train(config: TrainConfig) -> Path:
                 swapped = swap_entity(g, rng)
                 if swapped:  # fewer sentences: its negatives are ranked by shared words
                     g, hard = swapped, None
+            if config.define and rng.random() < config.define:
+                defined = define_question(g, rng)
+                if defined:  # its hardest negatives: the other sentences naming X
+                    g, hard = defined, None
             chosen, target, answer_span = pick(
                 g, config.negatives, rng, config.answer_removed, hard
             )
