@@ -89,11 +89,10 @@ def without_answer(group: Group) -> Group:
     )
 
 
-# A name (capitalised words, not the first of the text: "What", "The") or a year.
-_ENTITY = re.compile(
-    r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w’'-]*)*"
-    r"|\b(?:1[0-9]{3}|20[0-9]{2})\b"
-)
+# Capitalised words, "of", "the" or "de" between them: "Bank of England", "Charles de Gaulle".
+_NAMED = r"[A-Z][\w’'-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w’'-]*)*"
+# A name (not the first of the text: "What", "The") or a year.
+_ENTITY = re.compile(rf"(?<!^)(?<![.!?]\s)\b{_NAMED}|\b(?:1[0-9]{{3}}|20[0-9]{{2}})\b")
 
 
 def entities(text: str) -> list[str]:
@@ -148,7 +147,6 @@ def swap_entity(group: Group, rng: random.Random) -> Group | None:
 # A name a sentence describes: "X, a/an/the <lower-case word>/Russia's/deputy ... <words
 # with no verb of being or having>," (an appositive; "X, the Y Fault, and ..." is a list)
 # or "X is/was a/an/the <words>" (a copula).
-_NAMED = r"[A-Z][\w’'-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w’'-]*)*"
 # Description words that make the named a person ("Who is X?"), not a thing ("What is X?").
 _ROLES = (
     r"president|minister|head|leader|director|chairman|member|author|founder|expert"
@@ -204,14 +202,14 @@ def define_question(group: Group, rng: random.Random) -> Group | None:
     if not found:
         return None
     name, _ = rng.choice(sorted(found))
-    answering = [any(n == name for n, _ in described(s)) for s in group.sentences]
+    answering = {i for n, i in found if n == name}
     about = " ".join(rest for (n, _), rest in found.items() if n == name)
     wh = "Who" if _PERSON.search(about) else "What"
     the = "the " if re.search(rf"\b(?i:the) {re.escape(name)}", " ".join(group.sentences)) else ""
     return replace(
         group,
         question=f"{wh} is {the}{name}?",
-        labels=[int(a) for a in answering],
+        labels=[int(i in answering) for i in range(len(group.sentences))],
         answer_removed=False,
         spans=[],
     )
