@@ -5,6 +5,8 @@ top-level `bench` package (benchmarks are not part of the library).
 Only argparse and the settings are imported up front, so `rag --help` is instant; the
 model, FAISS and Gradio load inside the command that needs them. Errors the library
 raises on purpose are printed as their message alone (no traceback), exit status 1.
+`train-reader` hands its arguments to the top-level `training` package, as `bench` does to
+`bench` (training is not part of the library either).
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from typing import Any
 from .errors import RagError
 from .settings import Settings, describe
 
-SHORT_ANSWER_LINE = "In short: {text} [{n}]"  # the span head's words, after the answer
 BENCH_HELP = "Measure build, query, memory and cold start (BENCHMARKS.md)."
 BENCH_MISSING = (
     "`rag bench` runs the benchmark package bench/ of a checkout of this repository, and "
     "this installation has none: run `scripts/setup` (pip install -e .) in a checkout, "
     "or put the checkout on PYTHONPATH."
+)
+TRAINING_MISSING = (
+    "`rag train-reader` runs the training package training/ of a checkout of this "
+    "repository, and this installation has none: run `scripts/setup` (pip install -e .) in a "
+    "checkout, or put the checkout on PYTHONPATH."
 )
 
 
@@ -32,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if getattr(args, "command", None) == "bench":  # its flags are the bench package's
         args.bench_argv = rest
+    elif getattr(args, "command", None) == "train-reader":  # the training package's
+        args.train_argv = rest
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if not getattr(args, "command", None):
@@ -138,30 +146,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     llm(p)
 
-    p = command(
+    # The training package parses its own flags (and --help), loaded only when it runs.
+    command(
         "train-reader",
         _cmd_train_reader,
         "Train the answer reader on public QA sets, export it to ONNX and calibrate it "
         "(docs/reader.md; about 80 minutes on 2 cores).",
-    )
-    p.add_argument("--data", type=Path, required=True, help="the QA sets (shared/data/qa)")
-    p.add_argument("--out", type=Path, required=True, help="folder for the reader's files")
-    p.add_argument("--minutes", type=float, default=80.0, help="training time budget")
-    p.add_argument("--steps", type=int, default=0, help="train exactly N steps instead")
-    p.add_argument("--limit", type=int, default=0, help="N questions per split (smoke test)")
-    p.add_argument("--seed", type=int, default=13, help="random seed")
-    p.add_argument(
-        "--span-weight",
-        type=float,
-        default=0.0,
-        help="also train a span head (short answers) with this loss weight; 0, as shipped",
-    )
-    p.add_argument(
-        "--layers",
-        type=int,
-        default=0,
-        help="keep only the lowest N of the 6 layers (a faster reader; the lowest third "
-        "frozen); 0, as shipped: all",
+        add_help=False,
     )
 
     p = command(
@@ -225,9 +216,6 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     print(result.answer)
     if result.abstained and result.note:
         print(result.note)  # why: part of the answer, not a warning about it
-    if result.short_answer is not None:
-        short = result.short_answer
-        print("\n" + SHORT_ANSWER_LINE.format(text=short.text, n=short.n))
     unsupported = [s.text for s in result.sentences or [] if not s.supported]
     if unsupported:
         print("\nNot supported by the cited sources (check before trusting):")
@@ -280,29 +268,13 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
-    from .reader.build import build
-
-    options = {
-        "--minutes": args.minutes,
-        "--steps": args.steps,
-        "--limit": args.limit,
-        "--span-weight": args.span_weight,
-        "--layers": args.layers,
-    }
-    command = f"rag train-reader --data {args.data} --out {args.out} --seed {args.seed}"
-    command += "".join(f" {flag} {value:g}" for flag, value in options.items() if value)
-    build(
-        args.data,
-        args.out,
-        minutes=args.minutes,
-        steps=args.steps,
-        limit=args.limit,
-        seed=args.seed,
-        span_weight=args.span_weight,
-        layers=args.layers,
-        command=command,
-    )
-    return 0
+    try:
+        from training.cli import main as train_reader
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] != "training":
+            raise
+        raise RagError(TRAINING_MISSING) from e
+    return train_reader(args.train_argv)
 
 
 def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:

@@ -19,7 +19,6 @@ from .errors import QuestionFileError
 from .extractive import answer_question
 from .grounding import MARKER
 from .loaded import LoadedIndex
-from .reader.spans import exact_match, token_f1
 
 MRR_DEPTH = 10
 
@@ -110,10 +109,6 @@ def evaluate(
             valid.append(doc_text[c.doc_id][c.start : c.end] == c.quote)
         record["citations_valid"] = valid
         record["answerable"] = q.answerable
-        if result.short_answer is not None and q.answers:
-            short = result.short_answer.text
-            record["short_exact"] = exact_match(short, q.answers)
-            record["short_f1"] = round(token_f1(short, q.answers), 4)
         records.append(record)
     return records, metrics(records)
 
@@ -153,23 +148,9 @@ def metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
         "answer_words": statistics.median(words) if words else 0,
         "latency_p50_ms": round(_percentile(latency, 50), 1),
         "latency_p95_ms": round(_percentile(latency, 95), 1),
-        **_short_metrics(records, n),
         **_reader_metrics(records),
         **_abstention_metrics(records),
         **_llm_metrics(records),
-    }
-
-
-def _short_metrics(records: list[dict[str, Any]], answerable: int) -> dict[str, Any]:
-    """SQuAD's exact match and F1 of the short answers (a reader with a span head), over
-    all answerable questions: a question without a short answer counts 0."""
-    shown = [r for r in records if r["answerable"] and "short_exact" in r]
-    if not shown:
-        return {}
-    return {
-        "short_answers": len(shown),
-        "short_exact": round(sum(r["short_exact"] for r in shown) / answerable, 3),
-        "short_f1": round(sum(r["short_f1"] for r in shown) / answerable, 3),
     }
 
 
@@ -245,13 +226,6 @@ def format_metrics(m: dict[str, Any]) -> str:
                 " · ".join(
                     f"{rule} {ok}/{false}" for rule, (ok, false) in m["abstained_by"].items()
                 ),
-            )
-        )
-    if "short_exact" in m:
-        rows.append(
-            (
-                "short answer EM / F1 (shown)",
-                f"{m['short_exact']:.3f} / {m['short_f1']:.3f} ({m['short_answers']})",
             )
         )
     if "llm_model" in m:

@@ -1,31 +1,22 @@
 """Extractive answers: the best sentences of the retrieved passages, verbatim and cited.
 
-Every statement sentence of the top passages gets a cheap score (`score_sentences`):
-- its cosine to the question (sentence vectors stored at index time) plus its
-  IDF-weighted share of the question's words (IDF over this query's sentences), leaving
-  out the words that name who made the claim asked about ("according to the envoy");
-- the same for the sentence before it, when that one matches the question better: an
-  answer often follows the sentence that sets it up (an interviewer's question, a quote's
-  speaker, "They will remain unstable" after "How do you see the prospects ...");
-- whether it holds what the question asks for (a date for "when", a number for "how
-  many", a name for "who"), and how well its passage ranked.
-`rank` then orders them (`settings.answer_reader`): "trained" (default) lets the trained
-reader (`rag.reader`) read the cheap ranking's best few and reorders them by its logit
-fused with the cheap score; "cosine" keeps the cheap order. The best sentence is the
-answer; more join while they score within the reader's join margin (`MORE_RATIO` of the
-best for the cheap scorer), say something new, and the answer stays under
-`MAX_ANSWER_WORDS`. A sentence that depends on the one before (it opens with a pronoun or
-continues a quote) is quoted together with it, and one that begins inside a quotation is
-quoted from its opening. The reply is `NOT_IN_SOURCES` (the passages still listed) when
-the reader's calibrated probability that the best sentence answers is under its
-threshold, when even the best sentence is far from the question (cosine below
+Every statement sentence of the top passages gets a cheap score (`rag.cheap_scorer`: cosine
+and word overlap with the question, its own and the sentence before it, what the question
+asks for, its passage's rank). `rank` then orders them (`settings.answer_reader`):
+"trained" (default) lets the trained reader (`rag.reader`) read the cheap ranking's best
+few and reorders them by its logit fused with the cheap score; "cosine" keeps the cheap
+order. The best sentence is the answer; more join while they score within the reader's join
+margin (`MORE_RATIO` of the best for the cheap scorer), say something new, and the answer
+stays under `MAX_ANSWER_WORDS`. A sentence that depends on the one before (it opens with a
+pronoun or continues a quote) is quoted together with it, and one that begins inside a
+quotation is quoted from its opening. The reply is `NOT_IN_SOURCES` (the passages still
+listed) when the reader's calibrated probability that the best sentence answers is under
+its threshold, when even the best sentence is far from the question (cosine below
 `cosine_floor`, which the reader fits on held-out data), or when the question asks for a
 number or a date and no sentence good enough to join the answer holds one; `Ranking.why`
 names the rule that decided (a key of `WHY_ABSTAINED`, with the note the user reads).
-Questions, headings and bylines are never quoted; no text is generated. A reader with a
-span head also marks the words of the best sentence that answer (`short_answer`), when it
-finds them there. The passages come back re-ranked by their best cheap-scored sentence
-(`by_best_sentence`), and a sentence that overlapping passages share is scored once.
+Questions, headings and bylines are never quoted; no text is generated. The passages come
+back re-ranked by their best cheap-scored sentence (`by_best_sentence`).
 """
 
 from __future__ import annotations
@@ -33,19 +24,13 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
-from .clean import is_prose
-from .lexical import content_words, idf_weights, overlap
-from .reader import Calibration, Reader, Reading, abstain_features, fuse, get_reader, reads
+from .cheap_scorer import MONTHS, WANTS, Scored, is_statement, score_sentences
+from .lexical import content_words
+from .reader import Calibration, Reader, abstain_features, fuse, get_reader, reads
 from .retrieve import Retrieved, Sentence, retrieve
 from .settings import Settings
-from .types import Answer, Citation, Passage, ShortAnswer
-
-if TYPE_CHECKING:
-    from collections.abc import Set as AbstractSet
-
-    import numpy as np
+from .types import Answer, Citation, Passage
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
 ABSTAIN_NOTE = "The closest passages are listed below; judge them yourself."
@@ -67,8 +52,7 @@ WHY_ABSTAINED = {
     ),
 }
 DATES_DIFFER_NOTE = "The sources differ in date ({dates}); they are cited newest first."
-# Weights and limits chosen on the SQuAD benchmark and the seed questions (BENCHMARKS.md).
-W_LEXICAL, W_CONTEXT, W_TYPED, W_PASSAGE = 0.4, 0.8, 0.1, 0.4
+# Limits chosen on the SQuAD benchmark and the seed questions (BENCHMARKS.md).
 MORE_RATIO = 0.8  # further sentences must score at least this share of the best
 # Words further sentences may bring the answer to, by `answer_reader`. The reader joins
 # only sentences within its calibrated margin of the best, so at 80 words its answers stay
@@ -95,138 +79,10 @@ _QUOTE_MARK = re.compile('[“”"«»„]')
 QUOTE_REACH = 3  # sentences searched back for the opening of a quotation
 _ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|stated|added|noted)\b", re.I)
 
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_DATE = re.compile(rf"\b(?:1[89]\d\d|20\d\d)\b|\b(?:{_MONTHS})\b", re.IGNORECASE)
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-    r"thousand|million|billion|dozen)s?\b",
-    re.IGNORECASE,
-)
 # The figures a quote states: years, numbers, month names ("April 17, 2025", "145").
 _FIGURE = re.compile(
-    r"\b(?:\d[\d,.]*\d|\d|" + "|".join(m.capitalize() for m in _MONTHS.split("|")) + r")\b"
+    r"\b(?:\d[\d,.]*\d|\d|" + "|".join(m.capitalize() for m in MONTHS.split("|")) + r")\b"
 )
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
-# "When X happened, who ...?" opens with a clause: the question asks its last wh-word.
-_CLAUSE_THEN_ASKS = r"(?![^?]*,\s*(?:who|whom|whose|what|which|where|how|why)\b)"
-# (what the question says, what the answer holds, which figure that is; "": a name)
-_WANTS = [
-    (
-        re.compile(
-            rf"^\s*(when{_CLAUSE_THEN_ASKS}|what (year|date|month|day))\b|\bwhat (year|date)\b",
-            re.I,
-        ),
-        _DATE,
-        "date",
-    ),
-    (
-        re.compile(r"\bhow (many|much|long|old|far)\b|\bwhat (number|percentage)\b", re.I),
-        _NUMBER,
-        "number",
-    ),
-    (
-        re.compile(r"^\s*who(m|se)?\b|\bwhich (person|official|expert|president)\b", re.I),
-        _NAME,
-        "",
-    ),
-]
-
-
-# Who made the claim the question asks about: "according to the envoy", "per Serenko",
-# "in the expert's view", "does Serenko think". The answer is what they said, and the
-# sentence saying it seldom names them (it is a quote, or the article is their interview).
-_CLAIMANT = [
-    re.compile(r"\baccording to [^,?]+", re.I),
-    re.compile(r"\bper [A-Z][\w'’ ]*?\s*\?*$"),
-    re.compile(r"\bin [\w ]+?['’]s (?:view|opinion|words|account)\b", re.I),
-    re.compile(
-        r"\b(?:does|do|did) [A-Z][\w'’]*(?: [A-Z][\w'’]*)* "
-        r"(?:say|think|believe|foresee|expect|predict|tell|argue|claim|describe|see)\b"
-    ),
-]
-
-
-def claimant_words(question: str) -> set[str]:
-    """The question's words that say who made the claim asked about, not what it is."""
-    return {w for p in _CLAIMANT for m in p.finditer(question) for w in content_words(m[0])}
-
-
-@dataclass
-class Scored:
-    score: float
-    rank: int
-    sentence: Sentence
-    passage: Passage
-    before: list[Sentence]  # the sentences before it in the same passage, nearest last
-    reader: float | None = None  # the trained reader's logit, when it read this sentence
-    # The reader's short answer inside the sentence (document characters) and its score
-    # over "no answer here", from a reader with a span head.
-    span: tuple[int, int] | None = None
-    span_score: float | None = None
-
-
-def is_statement(text: str) -> bool:
-    """A sentence that can answer: prose, and not itself a question."""
-    return is_prose(text) and not text.rstrip("\"”’')»").endswith("?")
-
-
-def resemblance(
-    cosine: float,
-    question_words: AbstractSet[str],
-    words: AbstractSet[str],
-    weights: dict[str, float],
-) -> float:
-    """The cheap score's main term: a sentence's cosine to the question plus `W_LEXICAL`
-    times the weighted share of the question's words it holds (`lexical.overlap`)."""
-    return cosine + W_LEXICAL * overlap(question_words, words, weights)
-
-
-def score_sentences(retrieved: Retrieved, adapted: np.ndarray | None = None) -> list[Scored]:
-    """Every quotable sentence of the retrieved passages, best first, each once; with
-    `adapted` (the reader's question adapter applied to the question vector) the sentence
-    cosines are taken to it instead of the question vector."""
-    question = retrieved.question
-    q_words = content_words(question)
-    q_words = (q_words - claimant_words(question)) or q_words
-    every = [s for p in retrieved.passages for s in retrieved.sentences.get(p.rank, [])]
-    weights = idf_weights(q_words, [s.matched for s in every])
-    wants = [pattern for asks, pattern, _ in _WANTS if asks.search(question)]
-
-    def match(sentence: Sentence) -> float:
-        cos = sentence.cosine if adapted is None else float(sentence.vector @ adapted)
-        return resemblance(cos, q_words, sentence.matched, weights)
-
-    scored = []
-    for passage in retrieved.passages:
-        sentences = retrieved.sentences.get(passage.rank, [])
-        for i, sentence in enumerate(sentences):
-            if not is_statement(sentence.text):
-                continue
-            previous = sentences[i - 1] if i else None
-            own = match(sentence)
-            context = match(previous) if previous else own
-            typed = any(p.search(sentence.text) for p in wants)
-            score = (
-                own
-                + W_CONTEXT * max(0.0, context - own)
-                + W_TYPED * typed
-                + W_PASSAGE * passage.score
-            )
-            scored.append(Scored(score, passage.rank, sentence, passage, sentences[:i]))
-    scored.sort(key=lambda s: -s.score)
-    # Chunks overlap by a sentence, so two passages may hold the same one: it is one
-    # candidate (its best-scoring copy), not two that crowd the reader's shortlist.
-    seen: set[tuple[str, int]] = set()
-    distinct = []
-    for item in scored:
-        key = (item.passage.doc_id, item.sentence.start)
-        if key not in seen:
-            seen.add(key)
-            distinct.append(item)
-    return distinct
 
 
 @dataclass
@@ -270,18 +126,14 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     cal = reader.calibration
     assert cal is not None  # get_reader opens calibrated readers only
     short = scored[: settings.reader_shortlist or cal.shortlist]
-    readings = _read(reader, question, short)
-    more = scored[len(short) : reads([r.logit for r in readings], cal.extend_below, cal.extend_to)]
+    logits = _read(reader, question, short)
+    more = scored[len(short) : reads(logits, cal.extend_below, cal.extend_to)]
     if more:
-        readings += _read(reader, question, more)
+        logits += _read(reader, question, more)
         short += more
-    logits = [r.logit for r in readings]
     fused = fuse(logits, [s.score for s in short], cal.cheap_weight)
-    for item, score, reading in zip(short, fused, readings, strict=True):
-        item.score, item.reader, item.span_score = score, reading.logit, reading.span_score
-        if reading.span is not None:
-            at = item.sentence.start
-            item.span = (at + reading.span[0], at + reading.span[1])
+    for item, score, logit in zip(short, fused, logits, strict=True):
+        item.score, item.reader = score, logit
     short.sort(key=lambda s: -s.score)
     confidence = reader.answers(abstain_features(logits, best_cosine))
     floor = short[0].score - cal.join_margin
@@ -293,13 +145,9 @@ def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     return Ranking(short, floor, why, round(confidence, 4), order, bool(more))
 
 
-def _read(reader: Reader, question: str, items: list[Scored]) -> list[Reading]:
-    """The reader's readings of `items`, each with the sentence before it."""
-    return reader.read(
-        question,
-        [s.sentence.text for s in items],
-        [s.before[-1].text if s.before else "" for s in items],
-    )
+def _read(reader: Reader, question: str, items: list[Scored]) -> list[float]:
+    """The reader's logits of `items`' sentences."""
+    return reader.logits(question, [s.sentence.text for s in items])
 
 
 def _why(
@@ -363,28 +211,12 @@ def compose(retrieved: Retrieved, settings: Settings) -> tuple[str, Ranking, lis
     return " ".join(parts), ranking, citations, note
 
 
-def short_answer(ranking: Ranking, citations: list[Citation]) -> ShortAnswer | None:
-    """The span head's answer inside the best sentence, when the head finds one there
-    (score over "no answer here" above 0) and the sentence is quoted."""
-    if ranking.abstain or not ranking.sentences:
-        return None
-    best = ranking.sentences[0]
-    if best.span is None or best.span_score is None or best.span_score <= 0:
-        return None
-    start, end = best.span
-    doc = best.passage.doc_id
-    for c in citations:
-        if c.doc_id == doc and c.start <= start and end <= c.end:
-            return ShortAnswer(c.n, c.quote[start - c.start : end - c.start], start, end)
-    return None
-
-
 def _missing_figure(question: str, scored: list[Scored], floor: float) -> str:
     """The figure the question asks for ("date" or "number") when no sentence that could
     join the answer (scoring at least `floor`) holds one: the sources are on topic but do
     not say; "" otherwise. (Names are not checked: a one-word or oddly cased name,
     "Newton", "DeMarcus Ware", escapes the pattern.)"""
-    wants = [(p, figure) for asks, p, figure in _WANTS if figure and asks.search(question)]
+    wants = [(p, figure) for asks, p, figure in WANTS if figure and asks.search(question)]
     near = [s for s in scored if s.score >= floor]
     if wants and not any(p.search(s.sentence.text) for s in near for p, _ in wants):
         return wants[0][1]
@@ -400,7 +232,7 @@ def newest_first(chosen: list[tuple[int, int, Scored]], question: str = "") -> t
     less precisely, not a different one."""
     dates = {c[2].passage.date for c in chosen if c[2].passage.date}
     distinct = {d for d in dates if not any(o != d and o.startswith(d) for o in dates)}
-    wants_figure = any(asks.search(question) for asks, _, figure in _WANTS if figure)
+    wants_figure = any(asks.search(question) for asks, _, figure in WANTS if figure)
     if len(distinct) < 2 or not wants_figure:
         return chosen, ""
     facts: dict[str, set[str]] = {}  # article date -> the figures its quotes state
@@ -499,7 +331,6 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
         note=note,
         confidence=ranking.confidence,
         read_on=ranking.read_on,
-        short_answer=short_answer(ranking, citations),
         abstain_reason=ranking.why[0] or None,
         timings_ms={
             "retrieve": round(retrieved.ms, 2),

@@ -128,20 +128,6 @@ class Citation:
 
 
 @dataclass
-class ShortAnswer:
-    """The words inside a quoted sentence that answer the question ("Simona Halep"), from
-    the reader's span head; `text[start:end] == text` in its document, inside citation `n`."""
-
-    n: int
-    text: str
-    start: int
-    end: int
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
 class CheckedSentence:
     """One sentence of a generated answer, as the checker (rag/grounding.py) judged it."""
 
@@ -231,9 +217,6 @@ class Answer:
     # Whether the reader read past its shortlist (none of it read as an answer); None
     # without the reader.
     read_on: bool | None = None
-    # The answer's words inside the best quoted sentence; None when the reader has no span
-    # head, is not sure of one, or the answer abstained.
-    short_answer: ShortAnswer | None = None
     # Why an extractive answer was withheld: a key of `rag.extractive.WHY_ABSTAINED`
     # ("off_topic", "no_figure", "reader_unsure", "no_sentence"), its words in `note`;
     # None when it answered or a local model abstained.
@@ -256,7 +239,6 @@ class Answer:
             "llm": None if self.llm is None else self.llm.to_json(),
             "confidence": self.confidence,
             "read_on": self.read_on,
-            "short_answer": None if self.short_answer is None else self.short_answer.to_json(),
             "abstain_reason": self.abstain_reason,
         }
         data.update({key: value for key, value in optional.items() if value is not None})

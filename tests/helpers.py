@@ -57,13 +57,11 @@ def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def fake_span_reader(folder: Path, context_words: int = 0) -> Path:
+def fake_reader(folder: Path) -> Path:
     """A reader folder whose ONNX graph reads nothing, for answering through the real hook
-    (`RAG_READER_MODEL`) with a span head: its logit is 0.01 per word piece of the pair's
-    second text (the sentence, and the context read after it), and its span runs from the
-    sentence's first piece as far as it may (start and end logits +5 on the second text,
-    -5 elsewhere, the start falling and the end rising with the position). The shipped
-    tokenizer and calibration; checksums in reader.json like a trained one's."""
+    (`RAG_READER_MODEL`): its logit is 0.01 per word piece of the pair's second text (the
+    sentence). The shipped tokenizer and calibration; checksums in reader.json like a
+    trained one's."""
     import json
     import shutil
 
@@ -73,37 +71,18 @@ def fake_span_reader(folder: Path, context_words: int = 0) -> Path:
     from rag.manifest import file_sha256
     from rag.reader import BUNDLED, MODEL_FILE
 
-    def const(
-        name: str, value: float | list[int], dtype: int = TensorProto.FLOAT
-    ) -> onnx.NodeProto:
-        values = value if isinstance(value, list) else [value]
-        dims = [len(values)] if isinstance(value, list) else []
-        tensor = helper.make_tensor(name, dtype, dims, values)
-        return helper.make_node("Constant", [], [name], value=tensor)
-
+    hundredth = helper.make_tensor("hundredth", TensorProto.FLOAT, [], [0.01])
+    axis1 = helper.make_tensor("axis1", TensorProto.INT64, [1], [1])
     nodes = [
-        const("ten", 10.0), const("five", 5.0), const("hundredth", 0.01),
-        const("axis1", [1], TensorProto.INT64), const("axis2", [2], TensorProto.INT64),
+        helper.make_node("Constant", [], ["hundredth"], value=hundredth),
+        helper.make_node("Constant", [], ["axis1"], value=axis1),
         helper.make_node("Cast", ["token_type_ids"], ["second"], to=TensorProto.FLOAT),
-        helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),
-        helper.make_node("Mul", ["second", "ten"], ["second10"]),
-        helper.make_node("Sub", ["second10", "five"], ["base"]),
-        helper.make_node("CumSum", ["mask", "axis1"], ["position"]),
-        helper.make_node("Mul", ["position", "hundredth"], ["drift"]),
-        helper.make_node("Sub", ["base", "drift"], ["start"]),
-        helper.make_node("Add", ["base", "drift"], ["end"]),
-        helper.make_node("Unsqueeze", ["start", "axis2"], ["start3"]),
-        helper.make_node("Unsqueeze", ["end", "axis2"], ["end3"]),
-        helper.make_node("Concat", ["start3", "end3"], ["span"], axis=2),
         helper.make_node("ReduceSum", ["second", "axis1"], ["pieces"], keepdims=0),
         helper.make_node("Mul", ["pieces", "hundredth"], ["logit"]),
-    ]  # fmt: skip
+    ]
     names = ("input_ids", "attention_mask", "token_type_ids")
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["b", "p"]) for n in names]
-    outputs = [
-        helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["b"]),
-        helper.make_tensor_value_info("span", TensorProto.FLOAT, ["b", "p", 2]),
-    ]
+    outputs = [helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["b"])]
     graph = helper.make_graph(nodes, "fake_reader", inputs, outputs)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     folder.mkdir(parents=True, exist_ok=True)
@@ -112,10 +91,8 @@ def fake_span_reader(folder: Path, context_words: int = 0) -> Path:
     shipped = json.loads((BUNDLED / "reader.json").read_text())
     meta = {
         "format": 1,
-        "base_model": "none (tests/helpers.py fake_span_reader)",
+        "base_model": "none (tests/helpers.py fake_reader)",
         "max_length": 80,
-        "context_words": context_words,
-        "span_head": True,
         "calibration": shipped["calibration"],
         "sha256": {n: file_sha256(folder / n) for n in (MODEL_FILE, "tokenizer.json")},
     }

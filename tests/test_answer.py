@@ -10,15 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rag.cheap_scorer import claimant_words, is_statement, score_sentences
 from rag.extractive import (
     DATES_DIFFER_NOTE,
     NOT_IN_SOURCES,
     WHY_ABSTAINED,
     by_best_sentence,
-    claimant_words,
     compose,
-    is_statement,
-    score_sentences,
 )
 from rag.extractive import (
     rank as rank_sentences,

@@ -19,7 +19,6 @@ from helpers import (
     SEED_QUESTIONS,
     SEED_SOURCES,
     RealIndex,
-    fake_span_reader,
     run_cli,
     run_python,
 )
@@ -28,7 +27,7 @@ from test_readers import NEWS_PAGE
 import rag
 from rag import api
 from rag.clean import clean
-from rag.cli import SHORT_ANSWER_LINE, main
+from rag.cli import main
 from rag.extractive import ABSTAIN_NOTE
 from rag.indexing import MANIFEST, VECTORS_FILE, read_manifest
 from rag.readers import read_source
@@ -333,29 +332,6 @@ def test_ask_human_output_cites_sources(
     assert "[1]" in answer and "April 17, 2025" in answer
     assert sources.startswith("[1] Russia's Supreme Court lifts the ban on the Afghan Taliban")
     assert "“On April 17, 2025" in sources
-
-
-@pytest.mark.slow
-def test_ask_prints_the_short_answer_of_a_reader_with_a_span_head(
-    real_index: RealIndex,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    reader = fake_span_reader(tmp_path / "reader", context_words=4)
-    monkeypatch.setenv("RAG_INDEX", str(real_index.index))
-    monkeypatch.setenv("RAG_READER_MODEL", str(reader))
-    assert main(["ask", COURT_QUESTION, "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    short = data["short_answer"]
-    assert short and short["text"] in data["citations"][short["n"] - 1]["quote"]
-    assert main(["ask", COURT_QUESTION]) == 0
-    out = capsys.readouterr().out
-    answer, _, _ = out.partition("\nSources:\n")
-    assert answer.rstrip().endswith(SHORT_ANSWER_LINE.format(text=short["text"], n=short["n"]))
-    monkeypatch.delenv("RAG_READER_MODEL")  # the shipped reader has no span head
-    assert main(["ask", COURT_QUESTION]) == 0
-    assert "In short:" not in capsys.readouterr().out
 
 
 @pytest.mark.slow

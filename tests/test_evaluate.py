@@ -240,19 +240,6 @@ def test_metrics_without_citations_or_answerable_questions() -> None:
     assert m["answer_words"] == 0
 
 
-def test_short_answers_are_scored_over_all_answerable_questions() -> None:
-    assert "short_exact" not in metrics(RECORDS)  # no reader with a span head ran
-    shown = [
-        {**record(answerable=True, rank=1), "short_exact": True, "short_f1": 1.0},
-        {**record(answerable=True, rank=1), "short_exact": False, "short_f1": 0.5},
-        record(answerable=True, rank=1),  # no short answer: counts 0
-        record(answerable=False, answer=NOT_IN_SOURCES, abstained=True),
-    ]
-    m = metrics(shown)
-    assert (m["short_answers"], m["short_exact"], m["short_f1"]) == (2, 0.333, 0.5)
-    assert "short answer EM / F1 (shown)  0.333 / 0.500 (2)" in format_metrics(m)
-
-
 def test_how_often_the_reader_read_on_is_reported_when_it_read() -> None:
     assert "read_on" not in metrics(RECORDS)  # the cosine scorer chose: nothing to report
     read = [

@@ -139,35 +139,6 @@ def test_answer_bubble_shows_the_readers_confidence_when_it_chose() -> None:
     )
 
 
-def test_answer_bubble_bolds_the_short_answer_inside_its_quote() -> None:
-    answer = make_answer("Mara <Velde> won the prize in 2031.")
-    cited = answer["citations"][0]
-    at = cited["quote"].index("Mara")
-    short = {"n": 1, "text": "Mara <Velde>", "start": cited["start"] + at}
-    short["end"] = short["start"] + len(short["text"])
-    answer["short_answer"] = short
-    assert render.short_answer_at(answer) == (at, at + len("Mara <Velde>"))
-    out = render.answer_bubble(answer, 0)
-    assert '<b class="rag-short"' in out and ">Mara &lt;Velde&gt;</b> won the prize" in out
-    assert "rag-ref-0-c-1" in out  # the marker after the quote still opens the source
-    assert "rag-short" not in render.answer_bubble(answer, 0, partial="Mara")
-    # Offsets that do not fall inside the quote (or no such citation): no bold, no error.
-    for bad in ({**short, "start": 10**6}, {**short, "n": 9}, {**short, "text": "Nobody"}):
-        assert "rag-short" not in render.answer_bubble({**answer, "short_answer": bad}, 0)
-    assert render.short_answer_at({**answer, "short_answer": None}) is None
-    md = export.answer_markdown(answer)
-    assert "**Mara \\<Velde\\>** won the prize in 2031. \\[1\\]" in md
-
-
-def test_a_bold_short_answer_cannot_complete_a_link_in_the_export() -> None:
-    answer = make_answer("See [c](javascript:alert(4)) now.")
-    cited = answer["citations"][0]
-    start = cited["start"] + cited["quote"].index("c]")
-    answer["short_answer"] = {"n": 1, "text": "c", "start": start, "end": start + 1}
-    md = export.answer_markdown(answer)
-    assert "\\[**c**\\](javascript" in md and "[c]" not in md
-
-
 def test_answer_bubble_streams_partial_text_without_sources() -> None:
     out = render.answer_bubble(make_answer(), 0, partial="On April …")
     assert "On April …" in out and "rag-srclist" not in out

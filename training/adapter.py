@@ -7,13 +7,13 @@ reader's shortlist to hold it. `train_adapter` learns a matrix M (started at the
 and pulled back towards it) such that cos(M q, s) ranks each answerable training question's
 answering sentence first among its candidates: a softmax over the group's sentences at
 temperature `tau` (`data.load_groups`, training split only). The held-out splits choose the
-epoch. Sentence vectors stay as indexed (no rebuild); only the question's vector for
-`rag.extractive.score_sentences` changes. Retrieval and the abstention features keep the
-plain cosine.
+epoch. Sentence vectors stay as indexed (no rebuild); only the question's vector for the
+cheap scorer (`rag.cheap_scorer.score_sentences`) changes. Retrieval and the abstention
+features keep the plain cosine.
 
 It writes `adapter.npy` into a reader folder, and its settings, checksum and held-out
 numbers into that folder's reader.json. It does not calibrate the reader, whose cheap scores
-it changes: run `python -m rag.reader.build FOLDER --data ... --trained-by ...` after it.
+it changes: run `python -m training.build FOLDER --data ... --trained-by ...` after it.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError, RagError
-from ..manifest import file_sha256
-from . import ADAPTER_FILE
-from .data import embed_groups, load_groups
+from rag.errors import ModelError, RagError
+from rag.manifest import file_sha256
+from rag.reader import ADAPTER_FILE
+
+from .data import check_data, embed_groups, load_groups
 
 HELDOUT = ("squad-heldout", "qed-dev", "selqa-dev")
 
@@ -46,13 +47,12 @@ class AdapterConfig:
 
 def train_adapter(folder: Path, data: Path, config: AdapterConfig) -> dict[str, Any]:
     """Train the adapter on `data` and write it into the reader folder `folder`."""
-    meta_path = folder / "reader.json"
-    if not meta_path.is_file():
+    if not (folder / "reader.json").is_file():
         raise ModelError(f"{folder} holds no exported reader (reader.json is missing).")
     import numpy as np
     import torch
 
-    from ..embed import DEFAULT_MODEL
+    from rag.embed import DEFAULT_MODEL
 
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -113,7 +113,6 @@ def train_adapter(folder: Path, data: Path, config: AdapterConfig) -> dict[str, 
         if sum(scores_now.values()) > best[0]:
             best = (sum(scores_now.values()), epoch, matrix.detach().clone(), scores_now)
     _, epoch, chosen, adapted = best
-    np.save(folder / ADAPTER_FILE, chosen.numpy().astype(np.float32))
     report = {
         "model": DEFAULT_MODEL,
         "config": asdict(config),
@@ -122,17 +121,26 @@ def train_adapter(folder: Path, data: Path, config: AdapterConfig) -> dict[str, 
         "minutes": round((time.perf_counter() - started) / 60, 1),
         "heldout_top1_cosine": {s: [plain[s], adapted[s]] for s in HELDOUT},
     }
+    write_adapter(folder, chosen.numpy(), report)
+    return report
+
+
+def write_adapter(folder: Path, matrix: Any, report: dict[str, Any]) -> None:
+    """`adapter.npy` into the reader folder, and its report and checksum into reader.json."""
+    import numpy as np
+
+    np.save(folder / ADAPTER_FILE, matrix.astype(np.float32))
+    meta_path = folder / "reader.json"
     meta = json.loads(meta_path.read_text())
     meta["adapter"] = report
     meta["sha256"][ADAPTER_FILE] = file_sha256(folder / ADAPTER_FILE)
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
-    return report
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Train the question adapter into an exported reader folder and record "
-        "it in its reader.json; recalibrate the reader afterwards (python -m rag.reader.build)."
+        "it in its reader.json; recalibrate the reader afterwards (python -m training.build)."
     )
     parser.add_argument("folder", type=Path, help="an exported reader, e.g. rag/reader/model")
     parser.add_argument("--data", type=Path, required=True, help="the QA sets (shared/data/qa)")
@@ -141,8 +149,6 @@ def main(argv: list[str] | None = None) -> None:
     args = vars(parser.parse_args(argv))
     folder, data = args.pop("folder"), args.pop("data")
     try:
-        from .build import check_data
-
         check_data(data)
         print(json.dumps(train_adapter(folder, data, AdapterConfig(**args)), indent=1))
     except RagError as e:

@@ -3,8 +3,9 @@ model card, in one run.
 
 The PyTorch checkpoint goes to `OUT/train` (not shipped); the shipped files
 (`reader-int8.onnx`, `tokenizer.json`, `adapter.npy`, `reader.json`, `MODEL_CARD.md`) go to
-`OUT`. Copy them into `rag/reader/model` to ship a new reader. This module only sequences the steps
-and writes the card; each step lives in its own module.
+`OUT`. Copy them into `rag/reader/model` to ship a new reader. This module only sequences
+the steps and writes the card; each step lives in its own module. `python -m training.build
+FOLDER --data DATA --trained-by COMMAND` calibrates an exported reader again.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import json
 import platform
 from pathlib import Path
 
-from ..errors import ModelError, RagError, SettingsError
-from . import extension
+from rag.errors import ModelError, RagError
+from rag.reader import extension
 
-REQUIRED = ("squad-v2.0-dev.json", "qed-dev.jsonlines", "selqa-ass-dev.json", "selqa-ass-test.json")
+from .data import check_data
 
 
 def build(
@@ -27,10 +28,10 @@ def build(
     steps: int = 0,
     limit: int = 0,
     seed: int = 13,
-    span_weight: float = 0.0,
-    layers: int = 0,
     command: str = "",
 ) -> Path:
+    """Train, export, fit the adapter and calibrate a reader into `out`; `command` is the
+    one the card names."""
     check_data(data)
     try:
         import torch  # noqa: F401
@@ -49,10 +50,6 @@ def build(
         steps=steps,
         limit=limit,
         seed=seed,
-        span_weight=span_weight,
-        layers=layers,
-        # A third of the layers stay as trained for similarity: 2 of 6, as shipped.
-        frozen_layers=(layers or 6) // 3,
     )
     export(train(config), out)
     train_adapter(out, data, AdapterConfig(seed=seed))
@@ -61,15 +58,6 @@ def build(
     write_card(out, command)
     print(table(result))
     return out
-
-
-def check_data(data: Path) -> None:
-    missing = [name for name in REQUIRED if not (data / name).is_file()]
-    if missing or not list(data.glob("nq-train-*-qed.jsonlines")):
-        raise SettingsError(
-            f"{data} is not the QA data folder (shared/data/qa): it lacks "
-            f"{', '.join(missing) or 'nq-train-*-qed.jsonlines'}."
-        )
 
 
 def recalibrate(folder: Path, data: Path, trained_by: str) -> dict:
@@ -82,7 +70,7 @@ def recalibrate(folder: Path, data: Path, trained_by: str) -> dict:
     if not (folder / "reader.json").is_file():
         raise ModelError(f"{folder} holds no exported reader (reader.json is missing).")
     result = calibrate(folder, data)
-    again = f"python -m rag.reader.build {folder} --data {data} --trained-by TRAINED_BY"
+    again = f"python -m training.build {folder} --data {data} --trained-by TRAINED_BY"
     write_card(folder, f"{trained_by}; recalibrated: {again}")
     print(table(result))
     return result
@@ -105,15 +93,8 @@ def main(argv: list[str] | None = None) -> None:
 COLUMNS = (
     "questions", "unanswerable", "answer_removed", "top1_cheap", "top1_reader", "top1_fused",
     "hit_with_joins", "false_abstain", "unanswerable_abstained", "answer_removed_abstained",
-    "under_floor", "other_article_under_floor", "short_exact", "short_f1",
+    "under_floor", "other_article_under_floor",
 )  # fmt: skip
-
-
-# How the card says a run chose its hard negatives (`TrainConfig.hard_by`).
-HARDEST = {
-    "words": "by shared words",
-    "cheap": "by the cheap scorer's ranking (cosine plus word overlap)",
-}
 
 
 def cell(v: object) -> str:
@@ -134,10 +115,6 @@ def write_card(folder: Path, command: str) -> None:
     """MODEL_CARD.md from reader.json: data and licences, training, held-out metrics."""
     meta = json.loads((folder / "reader.json").read_text())
     train, cal, held = meta["train"], meta["calibration"], meta["heldout"]
-    # Readers trained before an option existed ran without it.
-    cfg = {"answer_removed": 0.0, "span_weight": 0.0, "layers": 0, "hard_by": "words"}
-    cfg.update(train["config"])
-    spans = meta.get("span_head", False)
     rows = table(held)
     curve = "\n".join(
         f"| {c['threshold']:.2f} | {c['false_abstain']:.3f} | {c['unanswerable_abstained']:.3f} "
@@ -160,7 +137,7 @@ def write_card(folder: Path, command: str) -> None:
         )
         adapter_text = (
             f"`adapter.npy`: a square matrix applied to the question vector before the cheap "
-            f"scorer takes its sentence cosines (`python -m rag.reader.adapter FOLDER --data "
+            f"scorer takes its sentence cosines (`python -m training.adapter FOLDER --data "
             f"DATA`, {adapter['minutes']} minutes). Trained from the identity on "
             f"{adapter['train_questions']} answerable training questions: softmax over each "
             f"question's sentences at temperature {a['tau']}, ||M − I||² weight {a['lam']}, "
@@ -178,11 +155,9 @@ def write_card(folder: Path, command: str) -> None:
         f"ranking's first {extend[1]} sentences (the best held-out setting)"
     )
     text = template.format(
-        **cfg,
+        **train["config"],
         extension=reading_on,
         **cal,
-        layers_kept=cfg["layers"] or 6,
-        hardest=HARDEST[str(cfg["hard_by"])],
         **{k: train[k] for k in ("train_questions", "steps_done", "steps_planned")},
         command=command or "rag train-reader --data ../shared/data/qa --out OUT",
         machine=platform.machine(),
@@ -190,14 +165,6 @@ def write_card(folder: Path, command: str) -> None:
         curve=curve,
         floors=floors,
         adapter=adapter_text,
-        span_head=(
-            f"A span head (one linear layer over the last layer's word pieces, loss weight "
-            f"{cfg['span_weight']}) also marks where the answer starts and ends in the "
-            "sentence, or [CLS] when it holds none (SQuAD 2.0's null answer); trained on "
-            "SQuAD's and QED's marked answers."
-            if spans
-            else "No span head."
-        ),
     )
     (folder / "MODEL_CARD.md").write_text(text)
 

@@ -2,7 +2,7 @@
 
 Each held-out group (`data.split`: SQuAD articles never trained on, QED dev, SelQA dev)
 becomes a one-passage `Retrieved`: its sentences with their cosines to the question from
-the project's own encoders, so `rag.extractive.score_sentences` (the cheap scorer) ranks them
+the project's own encoders, so `rag.cheap_scorer.score_sentences` (the cheap scorer) ranks them
 exactly as it ranks retrieved sentences. The reader then scores the cheap ranking's top
 sentences, and this module chooses, on these splits only (never on the project's question
 sets):
@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError
-from ..lexical import content_words
-from . import Extend, Reader, extension
+from rag.errors import ModelError
+from rag.lexical import content_words
+from rag.reader import Extend, Reader, abstain_features, extension, fuse, reads
+
 from .data import Group, embed_groups, load_groups, without_answer
 from .export import FP32
 
@@ -57,17 +58,12 @@ class Case:
     cheap: list[float]  # cheap scores, best first
     labels: list[int]  # whether each ranked sentence answers
     texts: list[str]
-    befores: list[str]  # the sentence before each ranked one in its paragraph
     best_cosine: float
     # The best cosine among the sentences of the split's other articles: the question asked
     # of the closest wrong article, an off-topic question the cosine floor should refuse
     # (None: the split has no other article).
     other_cosine: float | None
     logits: list[float]  # for the top max(SHORTLISTS) of the ranking
-    # The short answer a span head found in each of them (sentence characters); empty: the
-    # reader has no span head.
-    spans: list[tuple[int, int] | None] = field(default_factory=list)
-    gold: list[tuple[int, int] | None] = field(default_factory=list)  # marked answer, ranked
 
 
 def build_cases(groups: list[Group], reader: Reader) -> list[Case]:
@@ -75,25 +71,23 @@ def build_cases(groups: list[Group], reader: Reader) -> list[Case]:
     adapter, as answering does) and read the top ones."""
     import numpy as np
 
-    from ..embed import DEFAULT_MODEL
-    from ..extractive import score_sentences
-    from ..retrieve import Retrieved, Sentence
-    from ..types import Passage
+    from rag.cheap_scorer import score_sentences
+    from rag.embed import DEFAULT_MODEL
+    from rag.retrieve import Retrieved, Sentence
+    from rag.types import Passage
 
     q_at, vectors = embed_groups(groups)
     other_at = nearest_other_article(groups, q_at, vectors)
     cases = []
     for g, other_cosine in zip(groups, other_at, strict=True):
         qv = q_at[g.question]
-        text, sentences, label_at, before_at, gold_at = "", [], {}, {}, {}
+        text, sentences, label_at = "", [], {}
         q_words = content_words(g.question)
-        vs = [vectors[s] for s in g.sentences]
-        golds = g.spans or [None] * len(g.sentences)
-        rows = zip(g.sentences, g.labels, g.contexts, vs, golds, strict=True)
-        for s, y, before, v, gold in rows:
+        for s, y in zip(g.sentences, g.labels, strict=True):
+            v = vectors[s]
             start = len(text)
             text += s + " "
-            label_at[start], before_at[start], gold_at[start] = y, before, gold
+            label_at[start] = y
             sentences.append(
                 Sentence(
                     start,
@@ -123,22 +117,16 @@ def build_cases(groups: list[Group], reader: Reader) -> list[Case]:
         labels = [label_at[r.sentence.start] for r in ranked]
         if not ranked or (g.answerable and not any(labels)):
             continue  # the answer is in no quotable sentence: nothing to learn here
-        befores = [before_at[r.sentence.start] for r in ranked]
-        top = max(SHORTLISTS)
-        readings = reader.read(g.question, [r.sentence.text for r in ranked[:top]], befores[:top])
-        has_spans = any(r.span_score is not None for r in readings)
+        texts = [r.sentence.text for r in ranked]
         cases.append(
             Case(
                 g,
                 [r.score for r in ranked],
                 labels,
-                [r.sentence.text for r in ranked],
-                befores,
+                texts,
                 max(s.cosine for s in sentences),
                 other_cosine,
-                [r.logit for r in readings],
-                [r.span for r in readings] if has_spans else [],
-                [gold_at[r.sentence.start] for r in ranked],
+                reader.logits(g.question, texts[: max(SHORTLISTS)]),
             )
         )
     return cases
@@ -193,8 +181,6 @@ def fused_order(
 ) -> tuple[list[int], list[float]]:
     """Indexes of the case's ranking after the reader reorders its top `shortlist` (or as
     many as `extend` makes it read on to), with the fused scores of those reordered."""
-    from . import fuse
-
     logits = read_logits(case, shortlist, extend)
     n = len(logits)
     fused = fuse(logits, case.cheap[:n], weight)
@@ -205,8 +191,6 @@ def fused_order(
 def read_logits(case: Case, shortlist: int, extend: Extend = None) -> list[float]:
     """The logits of the sentences the reader reads for `case`, as answering does: its
     shortlist's, and on past it as `extend` says."""
-    from . import reads
-
     first = case.logits[:shortlist]
     return case.logits[: reads(first, *extend)] if extend else first
 
@@ -242,8 +226,6 @@ def fit_abstention(cases: list[Case], shortlist: int, extend: Extend = None) -> 
     """The logistic model, its threshold, and two-fold (by article) held-out metrics."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
-
-    from . import abstain_features
 
     x = np.asarray(
         [abstain_features(read_logits(c, shortlist, extend), c.best_cosine) for c in cases]
@@ -325,7 +307,6 @@ def report(cases: list[Case], cal: dict[str, Any]) -> dict[str, Any]:
             "answered_correct_share": round(sum(answered_right) / max(1, len(idx)), 4),
             "under_floor": under_floor,
             "other_article_under_floor": other_under_floor,
-            **short_answers(sub, shortlist, weight, extend),
         }
     answerable = np.asarray([c.group.answerable for c in cases])
     derived = np.asarray([c.group.answer_removed for c in cases])
@@ -356,32 +337,6 @@ def under(cases: list[Case], split: str, floor: float) -> tuple[float | None, fl
         share(c.best_cosine < floor for c in asked if c.group.answerable),
         share(c.other_cosine < floor for c in asked if c.other_cosine is not None),
     )
-
-
-def short_answers(
-    cases: list[Case], shortlist: int, weight: float, extend: Extend = None
-) -> dict[str, float]:
-    """SQuAD's exact match and F1 of the span head's answer in the first sentence, over
-    the answerable cases whose set marks the answer (0 when the first sentence does not
-    answer); nothing for a reader without a span head or a split without marked answers."""
-    from .spans import exact_match, token_f1
-
-    marked = [c for c in cases if c.spans and any(c.gold)]
-    if not marked:
-        return {}
-    exact, f1 = 0, 0.0
-    for c in marked:
-        first = fused_order(c, shortlist, weight, extend)[0][0]
-        found, gold = c.spans[first], c.gold[first]
-        if found and gold:
-            text = c.texts[first]
-            answer = [text[gold[0] : gold[1]]]
-            exact += exact_match(text[found[0] : found[1]], answer)
-            f1 += token_f1(text[found[0] : found[1]], answer)
-    return {
-        "short_exact": round(exact / len(marked), 4),
-        "short_f1": round(f1 / len(marked), 4),
-    }
 
 
 def share(flags: Iterable[bool]) -> float | None:
@@ -455,10 +410,7 @@ def calibrate(
     if (folder / FP32).exists():  # what int8 costs: the same cases read in full precision
         full = Reader(folder, calibrated=False, model_file=FP32)
         top = max(SHORTLISTS)
-        exact = [
-            replace(c, logits=full.logits(c.group.question, c.texts[:top], c.befores[:top]))
-            for c in cases
-        ]
+        exact = [replace(c, logits=full.logits(c.group.question, c.texts[:top])) for c in cases]
         result["int8_vs_fp32"] = {
             s: [
                 round(accuracy(by_split[s], shortlist, weight, extend), 4),

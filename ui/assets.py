@@ -147,7 +147,6 @@ mark.rag-passage-mark { background: #dbeafe; }
 .rag-doc:hover, .rag-back:hover { text-decoration: underline; }
 .rag-note { border-left: 4px solid #2563eb; padding: 4px 8px; margin-bottom: 4px;
   background: rgba(37, 99, 235, 0.08); font-size: 0.9em; }
-.rag-short { font-weight: 700; }
 .rag-confidence { font-size: 0.8em; opacity: 0.75; margin-top: 2px; }
 .rag-confirm { border: 2px solid #dc2626 !important; }
 .rag-library { width: 100%; border-collapse: collapse; font-size: 0.9em; }

@@ -27,7 +27,6 @@ from .render import (
     by_article,
     closest,
     safe_url,
-    short_answer_at,
 )
 from .types import Json
 
@@ -110,14 +109,7 @@ def answer_markdown(answer: Json, *, heading: str = "##") -> str:
         ]
         lines += [" ".join(shown), ""]
     else:
-        text, bold = answer.get("answer", ""), short_answer_at(answer)
-        if bold is None:
-            lines += [md_text(text), ""]
-        else:  # the short answer in bold inside its quote, as the chat shows it
-            # Every bracket escaped: a link cut in two by the bold must not form again.
-            a, b = bold
-            parts = [_BRACKET.sub(r"\\\1", md_text(t)) for t in (text[:a], text[a:b], text[b:])]
-            lines += ["{}**{}**{}".format(*parts), ""]
+        lines += [md_text(answer.get("answer", "")), ""]
     if answer.get("note"):
         lines += [f"*Note:* {md_text(answer['note'])}", ""]
     groups = by_article(answer.get("citations", []))

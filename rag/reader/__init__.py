@@ -3,22 +3,19 @@
 `get_reader(folder)` returns a process-wide `Reader` (loaded lazily, once, thread-safe)
 over a folder holding `reader-int8.onnx`, `tokenizer.json`, `reader.json` and
 `adapter.npy`; the default folder ships inside the package (`rag/reader/model`, trained by
-`rag train-reader`, see its MODEL_CARD.md). `Reader.logits(question, sentences, befores)`
-reads each (question, sentence) pair as a cross-encoder, the sentence followed by the end
-of the one before it (`pair_text`), and returns one logit per sentence: above 0 it more
-likely answers than not.
-`Reader.read` gives each sentence's `Reading`: the logit and, from a reader trained with
-a span head, the short answer inside the sentence (`spans.best_span`) and how sure the
-head is that one is there. `Reader.answers(features)` is the calibrated abstention model:
-the probability that the best sentence found answers the question, from the reader's and
-the cheap scorer's signals (`abstain_features`). `Reader.adapt(query_vector, model)` maps a
-question vector through the folder's question adapter (`adapter.npy`, `adapter.py`), which
+`rag train-reader`, see its MODEL_CARD.md). `Reader.logits(question, sentences)` reads
+each (question, sentence) pair as a cross-encoder and returns one logit per sentence: above
+0 it more likely answers than not. `Reader.answers(features)` is the calibrated abstention
+model: the probability that the best sentence found answers the question, from the
+reader's and the cheap scorer's signals (`abstain_features`). `Reader.adapt(query_vector,
+model)` maps a question vector through the folder's question adapter (`adapter.npy`), which
 the cheap scorer's sentence cosines use. Each pair runs alone, on one thread: dynamic
 int8 scales activations over a run, so a pair batched with others would score a little
 differently, and scores must not depend on what else was asked at the same time.
 
-This package does not retrieve or choose sentences (`rag.extractive` does); `data`, `train`,
-`export`, `adapter` and `calibrate` build the shipped files and are imported only for that.
+This package answers with a reader; it does not retrieve or choose sentences
+(`rag.extractive` does) nor train, export or calibrate one (the top-level `training`
+package does, and this package never imports it).
 """
 
 from __future__ import annotations
@@ -33,12 +30,11 @@ from typing import Any
 
 from ..errors import ModelError
 from ..manifest import file_sha256
-from .spans import best_span
 
 BUNDLED = Path(__file__).parent / "model"
 MODEL_FILE = "reader-int8.onnx"
 FILES = (MODEL_FILE, "tokenizer.json", "reader.json")
-ADAPTER_FILE = "adapter.npy"  # the question adapter (`adapter.py`), when reader.json names one
+ADAPTER_FILE = "adapter.npy"  # the question adapter, when reader.json names one
 FIX = (
     "reinstall the package (pip install -e .) to restore the shipped reader, point "
     "RAG_READER_MODEL at a folder made by `rag train-reader`, or set "
@@ -46,19 +42,9 @@ FIX = (
 )
 
 
-def pair_text(sentence: str, before: str, context_words: int) -> str:
-    """The second text of the reader's pair: the sentence, then "[SEP]" and the last
-    `context_words` words of the sentence before it (an interviewer's question, "Putin
-    told reporters:"), so that truncation drops context before the sentence. Just the
-    sentence when `before` is empty or `context_words` is 0: the reader.json of a reader
-    trained without context (the shipped one) says 0."""
-    tail = before.split()[-context_words:] if context_words else []
-    return f"{sentence} [SEP] {' '.join(tail)}" if tail else sentence
-
-
 @dataclass(frozen=True)
 class Calibration:
-    """What `calibrate.py` fitted on the held-out splits (see reader.json)."""
+    """What calibration (`training.calibrate`) fitted on the held-out splits (reader.json)."""
 
     shortlist: int  # sentences of the cheap scorer's ranking the reader reorders
     cheap_weight: float  # fused = z(reader logit) + cheap_weight * z(cheap score)
@@ -70,8 +56,8 @@ class Calibration:
     # `extend_to` sentences (None: never; see `reads`).
     extend_below: float | None = None
     extend_to: int = 0
-    # The best sentence cosine under which a question is off topic (None: a reader
-    # calibrated before session 20 fitted none; `rag.extractive.ABSTAIN_BELOW` applies).
+    # The best sentence cosine under which a question is off topic (None: an older
+    # calibration fitted none; `rag.extractive.ABSTAIN_BELOW` applies).
     cosine_floor: float | None = None
 
 
@@ -80,8 +66,8 @@ Extend = tuple[float, int] | None
 
 
 def extension(cal: dict[str, Any]) -> Extend:
-    """The reading on recorded in a reader.json calibration (readers calibrated before
-    session 14 record none and never read on)."""
+    """The reading on recorded in a reader.json calibration (an older calibration records
+    none and never reads on)."""
     below = cal.get("extend_below")
     return None if below is None else (float(below), int(cal.get("extend_to", 0)))
 
@@ -95,26 +81,16 @@ def reads(logits: list[float], extend_below: float | None, extend_to: int) -> in
     return max(len(logits), extend_to)
 
 
-@dataclass(frozen=True)
-class Reading:
-    """What the reader makes of one sentence."""
-
-    logit: float  # > 0: it more likely answers the question than not
-    span: tuple[int, int] | None = None  # the short answer, as characters of the sentence
-    span_score: float | None = None  # the span over "no answer here"; None: no span head
-
-
 def abstain_features(logits: list[float], best_cosine: float) -> list[float]:
     """The abstention model's inputs: the best reader logit, its lead over the second, and
-    the best sentence cosine (the old abstention signal). (A span head's score over its
-    null answer, added as a fourth, left held-out abstention where it was: not used.)"""
+    the best sentence cosine (the old abstention signal)."""
     ordered = sorted(logits, reverse=True)
     lead = ordered[0] - ordered[1] if len(ordered) > 1 else 0.0
     return [ordered[0], lead, best_cosine]
 
 
 class Reader:
-    """A reader folder; `calibrated=False` opens one that `calibrate.py` has yet to finish."""
+    """A reader folder; `calibrated=False` opens one whose calibration is yet to be done."""
 
     def __init__(self, folder: Path, calibrated: bool = True, model_file: str = MODEL_FILE) -> None:
         self.folder, self.model_file = folder, model_file
@@ -126,7 +102,6 @@ class Reader:
         try:
             self.meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
             self.max_length = int(self.meta["max_length"])
-            self.context_words = int(self.meta.get("context_words", 0))
             # The embedding model whose question vectors the adapter maps ("": none).
             adapter = self.meta.get("adapter")
             self.adapter_model = str(adapter["model"]) if adapter else ""
@@ -213,48 +188,25 @@ class Reader:
         mapped = self._adapter @ vector
         return mapped / max(float(np.linalg.norm(mapped)), 1e-12)
 
-    def logits(
-        self, question: str, sentences: list[str], befores: list[str] | None = None
-    ) -> list[float]:
-        """One logit per sentence (see `read`)."""
-        return [r.logit for r in self.read(question, sentences, befores)]
-
-    def read(
-        self, question: str, sentences: list[str], befores: list[str] | None = None
-    ) -> list[Reading]:
-        """How each sentence answers `question`, each read with the end of the sentence
-        before it in `befores` ("": none)."""
+    def logits(self, question: str, sentences: list[str]) -> list[float]:
+        """One logit per sentence: how likely it answers `question` (> 0: more than not)."""
         if not sentences:
             return []
         session, tokenizer = self._load()
         import numpy as np
 
-        def one(sentence: str, before: str) -> Reading:
-            e = tokenizer.encode(question, pair_text(sentence, before, self.context_words))
+        def one(sentence: str) -> float:
+            e = tokenizer.encode(question, sentence)
             feeds = {
                 "input_ids": np.asarray([e.ids], dtype=np.int64),
                 "attention_mask": np.asarray([e.attention_mask], dtype=np.int64),
                 "token_type_ids": np.asarray([e.type_ids], dtype=np.int64),
             }
-            outputs = session.run(None, feeds)
-            logit = float(outputs[0][0])
-            if len(outputs) < 2:  # a reader without a span head
-                return Reading(logit)
-            ends = outputs[1][0]  # pieces x (start, end)
-            span, score = best_span(
-                ends[:, 0].tolist(),
-                ends[:, 1].tolist(),
-                e.offsets,
-                e.sequence_ids,
-                sentence,
-                len(sentence),
-            )
-            return Reading(logit, span, score)
+            return float(session.run(None, feeds)[0][0])
 
-        pairs = list(zip(sentences, befores or [""] * len(sentences), strict=True))
-        if len(pairs) == 1:
-            return [one(*pairs[0])]
-        return list(_pool().map(lambda pair: one(*pair), pairs))
+        if len(sentences) == 1:
+            return [one(sentences[0])]
+        return list(_pool().map(one, sentences))
 
     def answers(self, features: list[float]) -> float:
         """Probability that the best sentence answers the question (see `abstain_features`)."""
@@ -304,9 +256,7 @@ __all__ = [
     "BUNDLED",
     "Calibration",
     "Reader",
-    "Reading",
     "abstain_features",
     "fuse",
     "get_reader",
-    "pair_text",
 ]

@@ -2,10 +2,10 @@
 
 `answer_bubble(answer, turn)` draws one CONTRACT answer object: what was searched (when
 the question was read as a follow-up, with a button to ask it alone), the note, the text
-with each [n] of a known citation as a button and the short answer in bold inside its
-quote, a local-LLM answer's unsupported sentences flagged, the reader's confidence, and
-one line per cited article. A "not found" answer says why (its note) and offers its
-`closest` passages instead. While an answer streams, only its first words show.
+with each [n] of a known citation as a button, a local-LLM answer's unsupported sentences
+flagged, the reader's confidence, and one line per cited article. A "not found" answer
+says why (its note) and offers its `closest` passages instead. While an answer streams,
+only its first words show.
 
 Left out: the sources panel beside the chat (`sources`) and the article view (`article`).
 """
@@ -25,7 +25,6 @@ CONFIDENCE_HELP = (
     "How likely the trained reader finds it that the first quote answers the question "
     "(calibrated on held-out questions; below the abstention threshold it says not found)"
 )
-SHORT_ANSWER_HELP = "The words of the quote that answer, as the trained reader reads them"
 UNSUPPORTED_LABEL = "not supported by its cited source"
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -121,16 +120,7 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
     text = partial if partial is not None else answer.get("answer", "")
     if partial is None:
         parts.append(_note(answer))
-    bold = short_answer_at(answer) if partial is None else None
-    if bold is None:
-        body = _with_markers(text, turn, numbers)
-    else:
-        a, b = bold
-        body = (
-            _with_markers(text[:a], turn, numbers)
-            + f'<b class="rag-short" title="{esc(SHORT_ANSWER_HELP)}">{esc(text[a:b])}</b>'
-            + _with_markers(text[b:], turn, numbers)
-        )
+    body = _with_markers(text, turn, numbers)
     if partial is None and answer.get("sentences"):
         body = " ".join(_checked_sentence(s, turn, numbers) for s in answer["sentences"])
     parts.append(f'<div class="rag-text">{body}</div>')
@@ -139,25 +129,6 @@ def answer_bubble(answer: Json, turn: int, *, partial: str | None = None) -> str
         parts.append(_source_lines(answer, turn))
     parts.append("</div>")
     return "".join(parts)
-
-
-def short_answer_at(answer: Json) -> tuple[int, int] | None:
-    """Where the short answer sits in the answer's text: inside its citation's quote,
-    which the text holds followed by that citation's marker. None when there is none or
-    the text does not hold it there (a local model's answer)."""
-    short = answer.get("short_answer")
-    if not short:
-        return None
-    cited = next((c for c in answer.get("citations", []) if c.get("n") == short.get("n")), None)
-    if cited is None:
-        return None
-    text = answer.get("answer", "")
-    at = text.find(f"{cited['quote']} [{cited['n']}]")
-    offset = int(short["start"]) - int(cited["start"])
-    if at < 0 or not 0 <= offset <= len(cited["quote"]) - len(short["text"]):
-        return None
-    start = at + offset
-    return (start, start + len(short["text"])) if text[start:].startswith(short["text"]) else None
 
 
 def _note(answer: Json) -> str:
