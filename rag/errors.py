@@ -53,6 +53,17 @@ class QuestionError(RagError):
     """A question (or its k) is empty, too long or out of range."""
 
 
+class SaveError(RagError):
+    """A conversation or the app's settings cannot be written (disk full, no permission);
+    the file saved before is unchanged."""
+
+    def __init__(self, what: str, reason: str, folder: object) -> None:
+        super().__init__(f"{what[:1].upper()}{what[1:]} could not be saved: {reason} ({folder}).")
+        self.what = what
+        self.reason = reason
+        self.folder = str(folder)
+
+
 __all__ = [
     "IndexCorruptError",
     "IndexError_",
@@ -62,6 +73,7 @@ __all__ = [
     "QuestionError",
     "QuestionFileError",
     "RagError",
+    "SaveError",
     "SettingsError",
     "SourceError",
 ]

@@ -140,6 +140,26 @@ def test_conversations_and_settings_survive_a_reload_and_a_restart(app: dict, br
         stop()
 
 
+def test_two_tabs_on_one_conversation_keep_both_questions(app: dict, browser: Any) -> None:
+    first, context = open_tab(browser, app["url"], 1366, 768)
+    ask(first.page, "Since when has Moscow kept unofficial contacts with the Taliban?")
+    second = Tab.open(context.new_page(), app["url"], fresh=False)  # reopens the same one
+    second.page.wait_for_selector("#rag-chat .rag-done")
+    ask(first.page, "Which militant group was behind the March 2024 terrorist attack in Moscow?")
+    ask(second.page, "What fuel could Afghanistan help Russia move toward Southeast Asia?")
+    second.page.wait_for_function(
+        "document.querySelectorAll('#rag-chat .rag-done').length === 3"
+    )  # the tab that asked last shows the other tab's question too
+    for page in (first.page, second.page):
+        page.reload()
+        page.wait_for_selector("#rag-sources .rag-loading", state="detached")
+        page.wait_for_function("document.querySelectorAll('#rag-chat .rag-done').length === 3")
+        text = page.inner_text("#rag-chat")
+        assert "ISIS-K" in text and "natural gas" in text
+    first.assert_offline("two tabs")
+    context.close()
+
+
 def test_a_question_that_names_its_subject_is_searched_as_written(tab: Tab) -> None:
     page = tab.page
     ask(page, COURT)

@@ -8,6 +8,8 @@ components it changes as `{component: value}`, so the tests read the result by c
 
 from __future__ import annotations
 
+import errno
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +21,14 @@ from ui import render  # first: importing `ui` switches Gradio's and the Hub's t
 
 # isort: split
 import gradio as gr
+from test_conversations import fill, small_tmpfs  # noqa: F401
 
 from rag import api
 from rag.indexing import build_index
 from rag.settings import Settings
 from ui import chat as chat_module
 from ui.blocks import WebApp, build_web_app
-from ui.chat import CONVERSATION_DELETED, NO_SUCH_CONVERSATION
+from ui.chat import CONVERSATION_DELETED, NO_SUCH_CONVERSATION, NOT_SAVED
 from ui.library import CHANGED, CHOOSE_FIRST, FROM_LIBRARY
 
 QUESTION = "Which analyst did the Highly Likely channel interview about the Taliban?"
@@ -114,6 +117,71 @@ def test_page_load_reopens_the_latest_conversation_and_the_settings(app: WebApp)
     assert start[tab.conv] == last[tab.conv] and start[tab.turns] == last[tab.turns]
     assert shown(start[prefs.k]) == 7 and shown(start[prefs.show_scores]) is True
     assert "rag-score" in start[tab.sources]  # match scores shown, as saved
+
+
+def test_two_tabs_in_one_conversation_lose_no_turn(app: WebApp) -> None:
+    tab = app.chat.tab
+    first = ask(app, QUESTION)[-1]
+    conv = first[tab.conv]
+    tab_a, tab_b = app.chat.start(), app.chat.start()  # a second tab reopens it too
+    assert tab_a[tab.conv] == tab_b[tab.conv] == conv
+
+    def ask_in(shown: dict, question: str) -> dict:
+        return list(app.chat.ask(question, shown[tab.turns], conv, 5, False, "extractive"))[-1]
+
+    in_a = ask_in(tab_a, "When did Russia's Supreme Court lift the ban?")
+    in_b = ask_in(tab_b, "Which militant group attacked Moscow in March 2024?")
+    saved = app.chat.store.load(conv)
+    assert [t["question"] for t in saved or []] == [
+        QUESTION,
+        "When did Russia's Supreme Court lift the ban?",
+        "Which militant group attacked Moscow in March 2024?",
+    ]
+    assert in_b[tab.turns] == saved and len(in_b[tab.chatbot]) == 6  # B shows both turns
+    assert in_b[tab.selected] == 2 and "Sources for" in in_b[tab.sources]
+    assert len(in_a[tab.turns]) == 2  # A sees B's turn on its next answer or reload
+    assert app.chat.start()[tab.turns] == saved
+
+
+def test_an_answer_that_cannot_be_saved_stays_on_screen_and_says_why(
+    app: WebApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tab, folder = app.chat.tab, app.chat.store.folder
+
+    def enospc(*_: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "fsync", enospc)
+        last = ask(app, QUESTION)[-1]
+    turns, conv = last[tab.turns], last[tab.conv]
+    assert [t["question"] for t in turns] == [QUESTION]  # kept, with its sources
+    assert "Serenko" in last[tab.chatbot][1]["content"] and "Sources for" in last[tab.sources]
+    note = NOT_SAVED.format(reason="no space left on device", folder=folder)
+    assert last[tab.chatbot][-1]["content"] == render.error_bubble(note)
+    assert app.chat.store.load(conv) is None and not list(folder.glob(".tmp-*"))
+    # Room again: the next answer saves the one that could not be saved.
+    later = list(app.chat.ask("When was that?", turns, conv, 5, False, "extractive"))[-1]
+    assert [t["question"] for t in app.chat.store.load(conv) or []] == [QUESTION, "When was that?"]
+    assert "rag-error" not in later[tab.chatbot][-1]["content"]
+
+
+def test_a_real_full_disk_keeps_the_answer_on_screen(
+    fake_settings: Settings,
+    small_tmpfs: Path,  # noqa: F811  (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(chat_module, "STREAM_DELAY", 0)
+    settings = fake_settings.with_(conversations=small_tmpfs / "conversations")
+    build_index(settings)
+    app = build_web_app(settings)
+    fill(small_tmpfs)
+    last = ask(app, QUESTION)[-1]
+    tab = app.chat.tab
+    assert [t["question"] for t in last[tab.turns]] == [QUESTION]
+    assert "could not be saved: no space left on device" in last[tab.chatbot][-1]["content"]
+    assert app.chat.store.load(last[tab.conv]) is None
+    assert not list(app.chat.store.folder.glob(".tmp-*"))
 
 
 def test_a_clicked_citation_opens_its_article_with_the_quote(app: WebApp) -> None:

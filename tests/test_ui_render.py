@@ -334,6 +334,58 @@ def test_markdown_export_is_ready_to_paste_and_keeps_markup_inert() -> None:
     assert one.startswith("# When was the ban lifted?\n\nExported 1970-01-01 00:00 UTC.")
 
 
+# Markdown that CommonMark (or GitHub) would turn into links, images, HTML or blocks.
+MARKDOWN_ATTACKS = [
+    "![a[b]](http://evil.example/pixel.png)",
+    "[[report]](http://evil.example/x)",
+    "![[1]](http://evil.example/p.png) and [1](http://evil.example/m)",
+    "[x][ref] and [ref]\n[ref]: http://evil.example/r",
+    "[^1] note\n\n[^1]: http://evil.example/fn",
+    "<http://evil.example/auto> and <mail@evil.example>",
+    '<img src="http://evil.example/i.png"> <a href="http://evil.example/">a</a>',
+    "[a](<http://evil.example/b c>) and [b]( http://evil.example/s 'title')",
+    "\\[x](http://evil.example/e) and x\\\\[y](http://evil.example/f)",
+    "&lt;img src=x&gt; &#91;x&#93;(http://evil.example/ent) AT&T",
+    "`code` *em* _em_ **b** ~~s~~ a | b\n--- | ---\n c | d",
+    "# heading\n- item\n+ item\n1. one\n2) two\n> quote\n    code\n---\n===",
+]
+HOSTILE_HOST = "evil.example"
+
+
+def rendered_text(fragment: str) -> str:
+    """The text a reader sees in rendered HTML, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+@pytest.mark.parametrize("attack", MARKDOWN_ATTACKS)
+def test_the_markdown_export_renders_hostile_text_as_the_same_text(attack: str) -> None:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    # As a bare string: CommonMark shows exactly the text, with no link, image or tag.
+    out = md.render(export.md_text(attack))
+    assert not re.search(r"<(a|img|h\d|li|pre|code|blockquote|table|hr|em|strong)\b", out), out
+    assert rendered_text(out) == " ".join(attack.split())
+    label = md.render(export.md_link("https://x.example", attack))  # the one link: ours
+    assert re.findall(r"<(?:a|img)\b[^>]*>", label) == ['<a href="https://x.example">']
+    assert rendered_text(label) == " ".join(attack.split())
+    # Everywhere an export puts article or user text: question, title, publisher, quote.
+    answer = make_answer(
+        f"The museum reopened {attack} on 9 June.",
+        title=f"T {attack}",
+        publisher=f"P {attack}",
+        question=f"Q {attack}",
+        searched=f"S {attack}",
+    )
+    answer["passages"][0]["source"] = f"f {attack}.txt"
+    abstained = {**answer, "abstained": True, "citations": [], "note": f"N {attack}"}
+    for each in (answer, abstained):
+        out = md.render(export.conversation_markdown([each], title=f"C {attack}"))
+        hrefs = re.findall(r"<(?:a|img)\b[^>]*>", out)
+        assert hrefs == ['<a href="https://example.org/a">'] * len(hrefs), hrefs
+        assert HOSTILE_HOST not in "".join(re.findall(r"<[^>]+>", out))  # text only
+
+
 def test_ref_class_rejects_unknown_kinds() -> None:
     assert render.ref_class(1, "p", 2) == "rag-ref rag-ref-1-p-2"
     with pytest.raises(ValueError):

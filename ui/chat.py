@@ -6,7 +6,11 @@ scores). Each handler returns the components it changes, as `{component: value}`
 others keep their value. A conversation is a list of CONTRACT answer objects; the chat
 bubbles, the sources panel and the Markdown exports are all drawn from it. Every finished
 answer is saved with `rag.conversations` (beside the index, or RAG_CONVERSATIONS), so a
-reload or a restart reopens the latest conversation and lists the earlier ones.
+reload or a restart reopens the latest conversation and lists the earlier ones. Saving
+adds the tab's new turn to what is saved, so two tabs asking in one conversation keep
+both turns, and the tab that asks then shows every saved turn; the other sees them on its
+next answer or reload. An answer that cannot be saved (disk full) stays on screen with a
+note that says why, and is saved with the tab's next answer.
 
 Left out: retrieval, follow-up rewriting and answer selection (all in `rag`, reached
 through `rag.api`), and the layout (`ui.tabs`).
@@ -24,7 +28,7 @@ import gradio as gr
 
 from rag import api as rag
 from rag.conversations import ConversationStore, conversations_folder, new_id
-from rag.errors import RagError
+from rag.errors import RagError, SaveError
 from rag.settings import MAX_K, Settings
 
 from . import export, render
@@ -42,6 +46,10 @@ DELETE_QUESTION = (
 CONVERSATION_DELETED = "Conversation deleted."
 ASK_FAILED = "Something went wrong while answering; the server log has the details."
 NO_SUCH_CONVERSATION = "That conversation is no longer saved."
+NOT_SAVED = (
+    "The answer is shown but the conversation could not be saved: {reason} ({folder}). "
+    "It is saved with your next answer if that can be saved; a reload before then loses it."
+)
 
 
 def messages(turns: list[Json]) -> list[Json]:
@@ -255,11 +263,16 @@ class Chat:
             partial = " ".join(words[:end]) + " …"
             yield {t.chatbot: [*asked, _reply(render.answer_bubble(answer, turn, partial=partial))]}
             time.sleep(STREAM_DELAY)
-        turns = [*turns, answer]
-        conv = conv or new_id()
-        self.store.save(conv, turns)
+        answer["turn_id"] = new_id()  # how the store tells this turn from another tab's
+        turns, conv, unsaved = [*turns, answer], conv or new_id(), []
+        try:
+            turns = self.store.save(conv, turns)  # with the turns other tabs added
+        except SaveError as e:
+            note = NOT_SAVED.format(reason=e.reason, folder=e.folder)
+            unsaved = [_reply(render.error_bubble(note))]
+        turn = [x.get("turn_id") for x in turns].index(answer["turn_id"])
         yield {
-            t.chatbot: messages(turns),
+            t.chatbot: messages(turns) + unsaved,
             t.turns: turns,
             t.selected: turn,
             t.sources: render.sources_panel(answer, turn, show_scores=show_scores),

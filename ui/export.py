@@ -4,9 +4,12 @@ An export shows what the chat showed: the question, what was searched when it di
 the answer with its [n] markers as written, the note, then one entry per cited article
 (title linked to the original, publisher, date, file) with each of its quotes and where
 in the file's cleaned text the quote sits; a "not found" answer lists the same closest
-passages the chat offers. Source text is escaped only where Markdown would turn it into
-markup (links, images, HTML, code, emphasis, block marks at line starts), so "[1]" stays
-"[1]" and a hostile `[x](javascript:...)` stays text. `conversation_file` and `answer_file`
+passages the chat offers. Text from articles and users is backslash-escaped wherever
+CommonMark or GitHub's Markdown would read it as markup (every bracket, emphasis, code,
+HTML, entity, table and strikethrough character, and block marks at line starts), so a
+hostile `![a[b]](http://...)` or `<http://...>` stays text that reads the same once
+rendered; only a citation marker like "[1]" that no link can follow stays as written.
+`conversation_file` and `answer_file`
 write an export to a file of its own under one temporary folder, for a download button.
 No Gradio here.
 """
@@ -30,17 +33,25 @@ from .render import (
 )
 from .types import Json
 
-_INLINE = re.compile(r"([\\`*<>])")
-_LINK = re.compile(r"(!?)\[([^\]\n]*)\](?=[(\[:])")  # [text](...), [text][ref], [ref]: url
-_BRACKET = re.compile(r"(?<!\\)([\[\]])")
-_BLOCK = re.compile(r"(?m)^([ \t]*)([#>|+=-]|\d+[.)](?=\s))")
+# A citation marker "[1]" that no "(", "[" or ":" follows, kept as written; else one of the
+# characters that make markup anywhere in a line, or an "&" that starts an entity.
+_ACTIVE = re.compile(r"(\[\d+\])(?![(\[:])|([\\`*_\[\]<>|~]|&(?=#?\w+;))")
+_INDENT = re.compile(r"(?<=\n)[ \t]+")  # four spaces make code, where escapes show
+_BLOCK = re.compile(r"(?m)^(\d+[.)](?=[ \t]|$)|[#+=-])")  # headings, lists, rules, setext
 
 
-def md_text(text: Any) -> str:
-    """`text` as Markdown text: nothing in it becomes a link, image, tag, code or block."""
-    out = _INLINE.sub(r"\\\1", "" if text is None else str(text))
-    out = _LINK.sub(lambda m: f"{m[1]}\\[{m[2]}\\]", out)
-    return _BLOCK.sub(lambda m: f"{m[1]}\\{m[2]}", out)
+def md_text(text: Any, *, markers: bool = True) -> str:
+    """`text` as Markdown that renders as the same text: nothing in it becomes a link,
+    image, tag, entity, code, emphasis, table or block. With `markers` off, citation
+    markers are escaped too (inside a link's label, or text cut around a bold part)."""
+
+    def escape(m: re.Match[str]) -> str:
+        if not m[1]:
+            return "\\" + m[2]
+        return m[1] if markers else f"\\[{m[1][1:-1]}\\]"
+
+    out = _ACTIVE.sub(escape, _INDENT.sub("", "" if text is None else str(text)))
+    return _BLOCK.sub(lambda m: f"{m[0][:-1]}\\{m[0][-1]}", out)
 
 
 def md_link(url: Any, label: str) -> str:
@@ -48,12 +59,12 @@ def md_link(url: Any, label: str) -> str:
     good = safe_url(url)
     if good is None:
         return md_text(label)
-    label = _BRACKET.sub(r"\\\1", md_text(label))  # inside a link's label: all of them
+    label = md_text(" ".join(label.split()), markers=False)  # a blank line would end it
     return f"[{label}]({url_quote(good, safe=':/?#@!$&*+,;=%~.-_')})"
 
 
 def _quote(text: str) -> str:
-    return "\n".join("> " + md_text(line) for line in str(text).splitlines() or [""])
+    return "\n".join("> " + md_text(line.lstrip()) for line in str(text).splitlines() or [""])
 
 
 def _where(item: Json, files: dict[str, str]) -> str:
