@@ -159,7 +159,7 @@ def add_sources(
     """
     import shutil
 
-    from .readers import SUPPORTED
+    from .formats import SUPPORTED
 
     settings.sources.mkdir(parents=True, exist_ok=True)
     refused, copies = [], {}
@@ -216,6 +216,6 @@ def trash_folder(settings: Settings) -> Path:
 
 def supported_suffixes() -> tuple[str, ...]:
     """The file name endings the sources folder accepts (".txt", ".pdf", ...), lower case."""
-    from .readers import SUPPORTED
+    from .formats import SUPPORTED
 
     return SUPPORTED

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .clean import clean
 from .errors import SourceError
-from .readers import list_sources, read_source
+from .formats import list_sources, read_source
 from .types import CleanText, Document
 
 NO_TEXT_AFTER_CLEANING = "no article text left after cleaning"

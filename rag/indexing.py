@@ -53,7 +53,7 @@ from .manifest import (
     read_manifest,
     vectors_meta,
 )
-from .readers import check_sources_folder, list_sources, read_source
+from .formats import check_sources_folder, list_sources, read_source
 from .sentences import split_sentences
 from .settings import Settings
 from .store import FileRecord, Store

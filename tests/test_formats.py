@@ -1,4 +1,4 @@
-"""Tests for rag.readers: every format, the sidecar, and the hostile-file cases.
+"""Tests for rag.formats: every format, the sidecar, and the hostile-file cases.
 
 Fixtures are built in each test under `tmp_path`; PDFs are written by `make_pdf`, a tiny
 hand-made PDF writer (pypdf cannot lay out text itself).
@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from rag import webpage
 from rag.errors import SourceError
-from rag.readers import SIDECAR_SUFFIX, SUPPORTED, list_sources, read_source
-from rag.readers import pdf as pdf_reader
-from rag.readers import source as source_reader
-from rag.readers.metadata import iso_date
+from rag.formats import SIDECAR_SUFFIX, SUPPORTED, list_sources, read_source
+from rag.formats import pdf as pdf_reader
+from rag.formats import source as source_reader
+from rag.formats.metadata import iso_date
 from rag.types import Document
 
 # --------------------------------------------------------------------------------------------
