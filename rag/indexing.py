@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .embed import Encoder
 from .errors import IndexCorruptError, IndexMismatchError, RagError, SourceError
-from .extract import NO_TEXT_AFTER_CLEANING, article_text
+from .preview import NO_TEXT_AFTER_CLEANING, article_text
 from .generations import (
     drop_unpublished,
     lock,
