@@ -306,10 +306,10 @@ def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from .preview import extract
+    from .preview import preview
 
     failed = 0
-    for result in extract(args.paths):
+    for result in preview(args.paths):
         for warning in result.warnings:
             print(f"warning: {result.file}: {warning}", file=sys.stderr)
         if result.error:
