@@ -145,7 +145,7 @@ class SentenceTransformerEncoder:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
 
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+ENCODER_RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 
 
 def get_query_encoder(name: str, backend: str = "auto") -> Encoder:
@@ -172,8 +172,10 @@ def _auto_backend(name: str) -> str:
 
 
 def _onnx_encoder(name: str, backend: str) -> Encoder:
-    if backend not in BACKENDS:
-        raise ModelError(f"Unknown embed_backend {backend!r}: use one of {', '.join(BACKENDS)}.")
+    if backend not in ENCODER_RUNTIMES:
+        raise ModelError(
+            f"Unknown embed_backend {backend!r}: use one of {', '.join(ENCODER_RUNTIMES)}."
+        )
     key = f"{name}#{backend}"
     base = get_encoder(name, "torch")
     with _LOCK:

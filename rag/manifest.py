@@ -89,7 +89,7 @@ class Manifest:
     shape: Shape
     counts: dict[str, int]  # rows per table of COUNTED
     files: dict[str, FileSum]  # DB_FILE and VECTORS_FILE
-    vectors_kind: str = "flat"  # rag/vectors.py BACKENDS; older indexes record none
+    vectors_kind: str = "flat"  # rag/vectors.py VECTOR_KINDS; older indexes record none
     vectors_params: dict[str, Any] = field(default_factory=dict)
     built_at: str = ""  # UTC, ISO 8601 to the second
     format: int | None = FORMAT_VERSION
