@@ -7,7 +7,7 @@ and each data file's SHA-256 and size. `to_json()` writes exactly the JSON earli
 versions wrote and `from_json()` reads theirs, so existing indexes keep opening.
 `check_compatible` refuses an index built with other settings, naming each difference.
 Nothing here touches the data files except to hash them; publishing a generation is
-rag/generations.py, building one rag/indexing.py, opening one rag/loaded.py.
+rag/publish.py, building one rag/indexing.py, opening one rag/loaded.py.
 """
 
 from __future__ import annotations
