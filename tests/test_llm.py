@@ -44,7 +44,7 @@ from rag.llm import (
 )
 from rag.retrieve import Retrieved, Sentence
 from rag.settings import Settings
-from rag.types import CheckedSentence, Generation, LLMRun, Passage
+from rag.types import CheckedSentence, LLMOutput, LLMRun, Passage
 
 QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"
 INSTALL = 'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install -e ".[llm]"'
@@ -380,10 +380,10 @@ def test_the_answer_object_holds_the_checked_sentences_and_the_run_typed(
     server.reply = lambda body: f"{first_sentence(passages_of(body)[1])} [1]"
     answer = api.answer(QUESTION, llm_settings)
     assert answer.sentences and isinstance(answer.sentences[0], CheckedSentence)
-    assert isinstance(answer.llm, LLMRun) and isinstance(answer.llm.generation, Generation)
+    assert isinstance(answer.llm, LLMRun) and isinstance(answer.llm.output, LLMOutput)
     data = answer.to_json()
     assert data["sentences"] == [s.to_json() for s in answer.sentences]
-    assert data["llm"]["raw"] == answer.llm.generation.text and data["llm"]["model"] == "fake-model"
+    assert data["llm"]["raw"] == answer.llm.output.text and data["llm"]["model"] == "fake-model"
     assert list(data["llm"]) == [  # the order the answer object has always printed
         "model",
         "tokens",

@@ -21,7 +21,7 @@ One small module per part, as txtai splits its ANN backends:
 Everything public is importable from `rag.llm`. Nothing here leaves the machine.
 """
 
-from ..types import Generation, LLMRun
+from ..types import LLMOutput, LLMRun
 from .base import Backend, LLMUnavailable, Messages, OnToken
 from .checked import answer_with_llm, is_abstention
 from .factory import backend_for, llm_configured, resolve_mode
@@ -35,7 +35,7 @@ __all__ = [
     "TOKEN_MARGIN",
     "Backend",
     "Fitted",
-    "Generation",
+    "LLMOutput",
     "LLMRun",
     "LLMUnavailable",
     "LlamaCppBackend",
