@@ -185,9 +185,9 @@ def document_encoder(settings: Settings, manifest: Manifest | None) -> Encoder:
     or by a version before int8 documents) is read and updated that way. Its vectors are
     the model's own and the question encoder is the same either way, so there is nothing
     to rebuild; `rag index --rebuild` switches it to the current default."""
-    encoder = get_encoder(settings.model, settings.embed_backend)
+    encoder = get_encoder(settings.model, settings.embed_backend, settings.onnx_cache)
     if settings.embed_backend == "auto" and manifest is not None:
-        full = get_query_encoder(settings.model, "auto")
+        full = get_query_encoder(settings.model, "auto", settings.onnx_cache)
         if full is not encoder and manifest.shape.model == full.name:
             return full
     return encoder

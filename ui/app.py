@@ -39,7 +39,8 @@ def build_app(
     """The whole web app as an ASGI app: Gradio UI + API behind the local-only middleware."""
     demo = build_blocks(settings)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(LocalOnly, hosts=allowed_hosts(host, extra_hosts))
+    extra = (*extra_hosts, *settings.allowed_hosts.split(","))
+    app.add_middleware(LocalOnly, hosts=allowed_hosts(host, extra))
     own = [str(settings.sources.resolve()), str(settings.index.resolve())]
     return gr.mount_gradio_app(
         app,
