@@ -1,9 +1,10 @@
 """`rag bench`: throughput, latency, memory and cold start of the `rag` pipeline on this machine.
 
 A benchmark application beside the library, not part of it: `rag` never imports this
-package except in the `rag bench` command, and reaches the index only through its public
-functions. Everything happens inside one scratch folder (`--work`, default a temp dir);
-the project's ./sources and ./index are only read.
+package except in the `rag bench` command, this package imports no `rag.cli` (no circle),
+and it reaches the index only through the library's public functions. Everything happens
+inside one scratch folder (`--work`, default a temp dir); the project's ./sources and
+./index are only read.
 
 1. `corpus`: synthesizes `--docs` short news-like documents from real text (the `--corpus`
    folders, by default the checkout's sources/ and ../shared/bench/squad_superbowl/sources

@@ -32,8 +32,8 @@ def default_questions() -> list[Path]:
 
 def corpus_sentences(folders: list[Path]) -> list[list[str]]:
     """The cleaned sentences of every document under `folders`, one list per document."""
-    from rag.extract import article_text
-    from rag.readers import list_sources, read_source
+    from rag.formats import list_sources, read_source
+    from rag.preview import article_text
     from rag.sentences import split_sentences
 
     out = []

@@ -182,6 +182,8 @@ def child_env(settings: Settings) -> dict[str, str]:
             "RAG_ANSWER_READER": settings.answer_reader,
             "RAG_READER_MODEL": settings.reader_model,
             "RAG_READER_THRESHOLD": str(settings.reader_threshold),
+            # The ONNX copies already exported, not a second export timed as a cold start.
+            "RAG_ONNX_CACHE": settings.onnx_cache,
             "RAG_PROGRESS": "0",
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",

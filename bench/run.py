@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         progress=False,
         **({"ann_threshold": args.ann_threshold} if args.ann_threshold else {}),
     )
-    encoder = get_encoder(settings.model, settings.embed_backend)
-    query_encoder = get_query_encoder(settings.model, settings.embed_backend)
+    encoder = get_encoder(settings.model, settings.embed_backend, settings.onnx_cache)
+    query_encoder = get_query_encoder(settings.model, settings.embed_backend, settings.onnx_cache)
     result: dict[str, Any] = {
         "machine": machine(),
         "model": encoder.name,

@@ -159,14 +159,14 @@ def add_sources(
     """
     import shutil
 
-    from .readers import SUPPORTED
+    suffixes = supported_suffixes()
 
     settings.sources.mkdir(parents=True, exist_ok=True)
     refused, copies = [], {}
     for path in files:
         name = Path(path).name
-        if not name.lower().endswith(SUPPORTED) or name.startswith("."):
-            refused.append((name, f"unsupported file type (use {' '.join(SUPPORTED)})"))
+        if not name.lower().endswith(suffixes) or name.startswith("."):
+            refused.append((name, f"unsupported file type (use {' '.join(suffixes)})"))
             continue
         target = settings.sources / name
         stem, suffix = target.name[: -len(target.suffix)], target.suffix
@@ -216,6 +216,6 @@ def trash_folder(settings: Settings) -> Path:
 
 def supported_suffixes() -> tuple[str, ...]:
     """The file name endings the sources folder accepts (".txt", ".pdf", ...), lower case."""
-    from .readers import SUPPORTED
+    from .formats import supported
 
-    return SUPPORTED
+    return supported()

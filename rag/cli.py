@@ -1,5 +1,5 @@
 """The `rag` command: index, ask, eval, serve (CONTRACT.md), extract, bench. A thin shell
-over `rag.api` and, for `extract`, `rag.extract`; `bench` hands its arguments to the
+over `rag.api` and, for `extract`, `rag.preview`; `bench` hands its arguments to the
 top-level `bench` package (benchmarks are not part of the library).
 
 Only argparse and the settings are imported up front, so `rag --help` is instant; the
@@ -278,10 +278,10 @@ def _cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from .extract import extract
+    from .preview import preview
 
     failed = 0
-    for result in extract(args.paths):
+    for result in preview(args.paths):
         for warning in result.warnings:
             print(f"warning: {result.file}: {warning}", file=sys.stderr)
         if result.error:

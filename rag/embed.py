@@ -58,17 +58,18 @@ def register_encoder(name: str, factory: Callable[[], Encoder]) -> None:
         _LOADED.pop(name, None)
 
 
-def get_encoder(name: str, backend: str = "auto") -> Encoder:
+def get_encoder(name: str, backend: str = "auto", onnx_cache: str = "") -> Encoder:
     """The encoder for `name`: a registered name or a sentence-transformers folder.
 
     `backend` "onnx" or "onnx-int8" runs a sentence-transformers model through ONNX Runtime
-    instead of PyTorch (see `OnnxEncoder`); "auto" is "onnx-int8" where it can be and
+    instead of PyTorch (see `OnnxEncoder`), exported into the folder the `onnx_cache`
+    setting names (see `onnx_cache_folder`); "auto" is "onnx-int8" where it can be and
     "torch" otherwise.
     """
     if backend == "auto":
         backend = _auto_backend(name)
     if backend != "torch":
-        return _onnx_encoder(name, backend)
+        return _onnx_encoder(name, backend, onnx_cache)
     with _LOCK:
         if name not in _LOADED:
             factory = _FACTORIES.get(name)
@@ -145,18 +146,27 @@ class SentenceTransformerEncoder:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
 
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+ENCODER_RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 
 
-def get_query_encoder(name: str, backend: str = "auto") -> Encoder:
+def get_query_encoder(name: str, backend: str = "auto", onnx_cache: str = "") -> Encoder:
     """The encoder for questions to an index whose documents `get_encoder(name, backend)`
     embedded: the same one, except under "auto", where documents get int8 weights (about
     2.5x faster to index) and questions the full-precision model. Int8 moves a vector by
     cosine ~0.007; on one side only, SQuAD hit@5 does not move (0.970), where int8 on
     both sides loses 0.002 of it (BENCHMARKS.md)."""
     if backend == "auto" and _auto_backend(name) == "onnx-int8":
-        return get_encoder(name, "onnx")
-    return get_encoder(name, backend)
+        return get_encoder(name, "onnx", onnx_cache)
+    return get_encoder(name, backend, onnx_cache)
+
+
+def onnx_cache_folder(onnx_cache: str = "") -> Path:
+    """Where ONNX copies of a model are exported: the `onnx_cache` setting, else
+    $XDG_CACHE_HOME/rag/onnx, else ~/.cache/rag/onnx."""
+    return Path(
+        onnx_cache
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag" / "onnx"
+    )
 
 
 def _auto_backend(name: str) -> str:
@@ -171,16 +181,20 @@ def _auto_backend(name: str) -> str:
     return "torch"
 
 
-def _onnx_encoder(name: str, backend: str) -> Encoder:
-    if backend not in BACKENDS:
-        raise ModelError(f"Unknown embed_backend {backend!r}: use one of {', '.join(BACKENDS)}.")
-    key = f"{name}#{backend}"
+def _onnx_encoder(name: str, backend: str, onnx_cache: str) -> Encoder:
+    if backend not in ENCODER_RUNTIMES:
+        raise ModelError(
+            f"Unknown embed_backend {backend!r}: use one of {', '.join(ENCODER_RUNTIMES)}."
+        )
+    key = f"{name}#{backend}#{onnx_cache}"
     base = get_encoder(name, "torch")
     with _LOCK:
         if key not in _LOADED:
             if not isinstance(base, SentenceTransformerEncoder):
                 raise ModelError(f"embed_backend {backend} needs a sentence-transformers model.")
-            _LOADED[key] = OnnxEncoder(base, quantized=backend == "onnx-int8")
+            _LOADED[key] = OnnxEncoder(
+                base, quantized=backend == "onnx-int8", cache=onnx_cache_folder(onnx_cache)
+            )
         return _LOADED[key]
 
 
@@ -190,19 +204,22 @@ class OnnxEncoder:
     ~0.993 (dynamic int8 weights, per channel).
 
     The ONNX file is exported once from the local model folder with `torch.onnx` (and
-    quantized with `onnxruntime.quantization` for int8) into `RAG_ONNX_CACHE` (default
-    $XDG_CACHE_HOME/rag/onnx, else ~/.cache/rag/onnx); nothing is downloaded. Mean
+    quantized with `onnxruntime.quantization` for int8) into `cache` (the `onnx_cache`
+    setting's folder, `onnx_cache_folder`); nothing is downloaded. Mean
     pooling assumes the model's pooling is "mean" (true of all-MiniLM-L6-v2); other
     poolings are refused.
     """
 
-    def __init__(self, base: SentenceTransformerEncoder, quantized: bool = False) -> None:
+    def __init__(
+        self, base: SentenceTransformerEncoder, quantized: bool = False, cache: Path | None = None
+    ) -> None:
         pooling = base.path / "1_Pooling" / "config.json"
         if pooling.exists() and not json.loads(pooling.read_text()).get(
             "pooling_mode_mean_tokens", False
         ):
             raise ModelError(f"{base.path}: the ONNX backend supports mean pooling only.")
         self.base, self.quantized = base, quantized
+        self.cache = cache or onnx_cache_folder()
         # int8 vectors drift from the model's: a different name, so an index built with
         # one is refused by the other (the manifest records the model name). "per-channel":
         # the per-tensor int8 of earlier versions drifted more and is not compatible.
@@ -214,10 +231,6 @@ class OnnxEncoder:
         self._lock = threading.Lock()
 
     def model_file(self) -> Path:
-        cache = Path(
-            os.environ.get("RAG_ONNX_CACHE")
-            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag" / "onnx"
-        )
         # Keyed by the model files' sizes and times too: an updated model is exported anew.
         stamp = sorted(
             (f.name, f.stat().st_size, f.stat().st_mtime_ns)
@@ -225,7 +238,7 @@ class OnnxEncoder:
             if f.is_file()
         )
         digest = hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:12]
-        folder = cache / f"{self.base.path.name}-{digest}"
+        folder = self.cache / f"{self.base.path.name}-{digest}"
         fp32 = folder / "model.onnx"
         if not fp32.exists():
             folder.mkdir(parents=True, exist_ok=True)

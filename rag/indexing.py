@@ -4,7 +4,7 @@ Layout: `INDEX/manifest.json` (rag/manifest.py) names the current generation fol
 `INDEX/gen-NNNNNN/`, which holds `rag.sqlite` (documents, chunks, sentences, FTS5) and
 `vectors.faiss`. An update never touches the published generation: it copies it to a
 temporary folder, applies the changes there, and publishes the result
-(rag/generations.py: fsync, rename, then the manifest swap), so a run killed at any
+(rag/publish.py: fsync, rename, then the manifest swap), so a run killed at any
 moment leaves either the old or the new generation current, never a mix. Files are
 compared by (size, mtime) first and by SHA-256 only when those differ, so an unchanged
 corpus costs one `stat` per file. Opening an index for reading is rag/loaded.py; the
@@ -25,17 +25,7 @@ from pathlib import Path
 
 from .embed import Encoder
 from .errors import IndexCorruptError, IndexMismatchError, RagError, SourceError
-from .extract import NO_TEXT_AFTER_CLEANING, article_text
-from .generations import (
-    drop_unpublished,
-    lock,
-    next_generation,
-    prune,
-    publish,
-    remove_leftovers,
-    work_folder,
-    write_atomic,
-)
+from .formats import check_sources_folder, list_sources, read_source
 from .loaded import LoadedIndex, open_index
 from .manifest import (
     COUNTED,
@@ -53,7 +43,17 @@ from .manifest import (
     read_manifest,
     vectors_meta,
 )
-from .readers import check_sources_folder, list_sources, read_source
+from .preview import NO_TEXT_AFTER_CLEANING, article_text
+from .publish import (
+    drop_unpublished,
+    lock,
+    next_generation,
+    prune,
+    publish,
+    remove_leftovers,
+    work_folder,
+    write_atomic,
+)
 from .sentences import split_sentences
 from .settings import Settings
 from .store import FileRecord, Store

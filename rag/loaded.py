@@ -45,7 +45,9 @@ class LoadedIndex:
         self.encoder = document_encoder(settings, manifest)
         check_compatible(manifest, fingerprint(settings, self.encoder), index_dir)
         # Questions may use a more precise encoder of the same model (see get_query_encoder).
-        self.query_encoder = get_query_encoder(settings.model, settings.embed_backend)
+        self.query_encoder = get_query_encoder(
+            settings.model, settings.embed_backend, settings.onnx_cache
+        )
         generation = index_dir / manifest.generation
         for name, summed in manifest.files.items():
             path = generation / name

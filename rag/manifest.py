@@ -7,7 +7,7 @@ and each data file's SHA-256 and size. `to_json()` writes exactly the JSON earli
 versions wrote and `from_json()` reads theirs, so existing indexes keep opening.
 `check_compatible` refuses an index built with other settings, naming each difference.
 Nothing here touches the data files except to hash them; publishing a generation is
-rag/generations.py, building one rag/indexing.py, opening one rag/loaded.py.
+rag/publish.py, building one rag/indexing.py, opening one rag/loaded.py.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Manifest:
     shape: Shape
     counts: dict[str, int]  # rows per table of COUNTED
     files: dict[str, FileSum]  # DB_FILE and VECTORS_FILE
-    vectors_kind: str = "flat"  # rag/vectors.py BACKENDS; older indexes record none
+    vectors_kind: str = "flat"  # rag/vectors.py VECTOR_KINDS; older indexes record none
     vectors_params: dict[str, Any] = field(default_factory=dict)
     built_at: str = ""  # UTC, ISO 8601 to the second
     format: int | None = FORMAT_VERSION
@@ -185,9 +185,9 @@ def document_encoder(settings: Settings, manifest: Manifest | None) -> Encoder:
     or by a version before int8 documents) is read and updated that way. Its vectors are
     the model's own and the question encoder is the same either way, so there is nothing
     to rebuild; `rag index --rebuild` switches it to the current default."""
-    encoder = get_encoder(settings.model, settings.embed_backend)
+    encoder = get_encoder(settings.model, settings.embed_backend, settings.onnx_cache)
     if settings.embed_backend == "auto" and manifest is not None:
-        full = get_query_encoder(settings.model, "auto")
+        full = get_query_encoder(settings.model, "auto", settings.onnx_cache)
         if full is not encoder and manifest.shape.model == full.name:
             return full
     return encoder

@@ -117,6 +117,17 @@ class Settings:
         "move by cosine ~0.007). Changing it for documents means rebuilding the index.",
     )
 
+    onnx_cache: str = _opt(
+        "",
+        "Folder where the embedding model's ONNX copies are exported, once "
+        "(empty: $XDG_CACHE_HOME/rag/onnx, else ~/.cache/rag/onnx).",
+    )
+    allowed_hosts: str = _opt(
+        "",
+        "Host names the web app also answers to, comma-separated (it always answers "
+        "localhost, 127.0.0.1, [::1] and the address it listens on).",
+    )
+
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then `RAG_*` variables from `env` (default `os.environ`), then overrides.

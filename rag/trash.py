@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .readers import SIDECAR_SUFFIX
+from .formats import SIDECAR_SUFFIX
 
 TRASH_FOLDER = ".trash"
 KEEP_DAYS = 30

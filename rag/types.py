@@ -2,7 +2,7 @@
 
 read -> `Document` -> clean -> `CleanText` -> chunk -> `Chunk` -> index -> retrieve ->
 `Passage` -> answer -> `Answer` (with `Citation`s). In LLM mode a local model's
-`Generation` is checked sentence by sentence (`CheckedSentence`, rag/grounding.py) and the
+`LLMOutput` is checked sentence by sentence (`CheckedSentence`, rag/grounding.py) and the
 run is reported as `LLMRun`. Offsets are always character offsets (Python `str` indices)
 into the document's *cleaned* text unless a name says `raw`. Nothing here does work; it
 only names what flows between modules, and `to_json()` says how an answer is printed.
@@ -150,7 +150,7 @@ class CheckedSentence:
 
 
 @dataclass
-class Generation:
+class LLMOutput:
     """One completion by a local model (rag/llm): its text and how long it took."""
 
     text: str
@@ -171,7 +171,7 @@ class LLMRun:
     """What the local model did for one answer: `Answer.llm`, whether or not it was kept."""
 
     model: str  # the backend's name: the GGUF file name, or the server's model
-    generation: Generation
+    output: LLMOutput
     prompt_tokens: int  # estimated, in model tokens
     passages_given: int
     grounded: float | None = None  # share of sentences supported; None: it abstained
@@ -180,12 +180,12 @@ class LLMRun:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "model": self.model,
-            "tokens": self.generation.tokens,
-            "tokens_per_s": self.generation.tokens_per_s,
-            "seconds": round(self.generation.seconds, 2),
+            "tokens": self.output.tokens,
+            "tokens_per_s": self.output.tokens_per_s,
+            "seconds": round(self.output.seconds, 2),
             "prompt_tokens": self.prompt_tokens,
             "passages_given": self.passages_given,
-            "raw": self.generation.text,
+            "raw": self.output.text,
             "grounded": self.grounded,
         }
         if self.removed_markers is not None:

@@ -1,6 +1,6 @@
 """FAISS vector indexes keyed by SQLite chunk row ids: exact for small, IVF-SQ8 for large.
 
-Two backends share one interface (`add`, `remove`, `search`, `reconstruct`, `save`, `load`,
+Two kinds of index share one interface (`add`, `remove`, `search`, `reconstruct`, `save`, `load`,
 `ntotal`, `dim`, `kind`, `params`):
 
 - `FlatVectors` (kind "flat"): `IndexIDMap2(IndexFlatIP)`, exact cosine search on
@@ -11,7 +11,7 @@ Two backends share one interface (`add`, `remove`, `search`, `reconstruct`, `sav
   reconstructible (decoded from their codes) and `remove` works. Recall@10 against exact
   search is checked by `rag bench` and by tests/test_vectors.py.
 
-`fit(vectors, threshold)` returns the backend the index size calls for (exact below
+`fit(vectors, threshold)` returns the kind of index the index size calls for (exact below
 `threshold` vectors, IVF-SQ8 at or above it), converting through the stored vectors when
 the kind or the IVF's list count no longer fits; `load_vectors(path, kind, params)` reads
 a saved index and refuses one whose kind or parameters differ from what the manifest
@@ -66,7 +66,7 @@ class Vectors(Protocol):
 
 
 class _Faiss:
-    """What both backends share: a FAISS index keyed by chunk ids, saved to one file."""
+    """What both kinds share: a FAISS index keyed by chunk ids, saved to one file."""
 
     index: Any
 
@@ -231,13 +231,13 @@ def default_nprobe(nlist: int) -> int:
 
 
 def all_vectors(vectors: Vectors) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, float32 vectors) of everything stored, for rebuilding another backend."""
+    """(ids, float32 vectors) of everything stored, for rebuilding another kind."""
     ids = vectors.ids()
     return ids, vectors.reconstruct(ids.tolist()) if len(ids) else ids
 
 
 def fit(vectors: Vectors, threshold: int, nprobe: int | None = None) -> Vectors:
-    """`vectors` itself, or the same ids and vectors in the backend their count calls for.
+    """`vectors` itself, or the same ids and vectors in the kind their count calls for.
 
     Exact below `threshold` vectors; IVF-SQ8 at or above it, retrained (lists learned
     anew) when its list count is off by more than 2x from `default_nlist(ntotal)`, so an
@@ -274,18 +274,18 @@ def fit(vectors: Vectors, threshold: int, nprobe: int | None = None) -> Vectors:
     return ivf
 
 
-BACKENDS: dict[str, Any] = {FlatVectors.kind: FlatVectors, IVFSQVectors.kind: IVFSQVectors}
+VECTOR_KINDS: dict[str, Any] = {FlatVectors.kind: FlatVectors, IVFSQVectors.kind: IVFSQVectors}
 
 
 def load_vectors(path: Path, kind: str = "flat", params: dict[str, Any] | None = None) -> Vectors:
     """Read a saved index, checking it is the `kind` (and `params`) the manifest records."""
-    backend = BACKENDS.get(kind)
-    if backend is None:
+    cls = VECTOR_KINDS.get(kind)
+    if cls is None:
         raise IndexMismatchError(
             f"The index's vectors are of kind {kind!r}, which this version cannot read "
-            f"(known: {', '.join(BACKENDS)}). Rebuild it with: rag index --rebuild"
+            f"(known: {', '.join(VECTOR_KINDS)}). Rebuild it with: rag index --rebuild"
         )
-    vectors = backend.load(path)
+    vectors = cls.load(path)
     recorded = {k: v for k, v in (params or {}).items() if k != "nprobe"}
     actual = {k: v for k, v in vectors.params.items() if k != "nprobe"}
     loaded_kind = "ivf_sq8" if _is_ivf(vectors.index) else "flat"

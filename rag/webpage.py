@@ -18,7 +18,7 @@ too but its last resort for short pages (all the text of the body) would keep. P
 more than `MAX_TAGS` start tags are refused: no article has that much markup, and
 extraction time grows with it.
 
-Left out on purpose: decoding (the caller decodes strictly, see `readers`), CSS stylesheets
+Left out on purpose: decoding (the caller decodes strictly, see `formats`), CSS stylesheets
 (only inline styles hide), running scripts, reader comments, images and link targets, and
 anything that needs the network.
 """

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from rag.chunk import chunk_text
 from rag.clean import clean
-from rag.readers import read_source
+from rag.formats import read_source
 from rag.sentences import split_sentences
 from rag.settings import Settings
 from rag.types import Chunk

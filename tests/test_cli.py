@@ -22,15 +22,15 @@ from helpers import (
     run_cli,
     run_python,
 )
-from test_readers import NEWS_PAGE
+from test_formats import NEWS_PAGE
 
 import rag
 from rag import api
 from rag.clean import clean
 from rag.cli import main
 from rag.extractive import ABSTAIN_NOTE
+from rag.formats import read_source
 from rag.indexing import MANIFEST, VECTORS_FILE, read_manifest
-from rag.readers import read_source
 
 COURT_QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"
 OFF_TOPIC = "Who won the 2022 FIFA World Cup?"

@@ -33,7 +33,7 @@ import pytest
 from fakes import FAKE_MODEL, FakeEncoder
 from helpers import ARTIFACTS, HOSTILE_DRIVER, SEED_SOURCES
 
-from rag import generations, indexing
+from rag import indexing, publish
 from rag.errors import RagError
 from rag.indexing import MANIFEST, build_index, open_index, read_manifest
 from rag.retrieve import retrieve
@@ -241,15 +241,15 @@ def _fail_second_replace(monkeypatch: pytest.MonkeyPatch) -> None:
             _enospc()
         real(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(generations.os, "replace", replace)
+    monkeypatch.setattr(publish.os, "replace", replace)
 
 
 WRITE_POINTS = {
     "copy of the SQLite file": lambda mp: mp.setattr(indexing.shutil, "copy2", _enospc),
     "SQLite write": lambda mp: mp.setattr(indexing.Store, "add_chunk", _enospc),
     "FAISS save": lambda mp: mp.setattr(indexing.FlatVectors, "save", _enospc),
-    "fsync": lambda mp: mp.setattr(generations, "_fsync", _enospc),
-    "manifest write": lambda mp: mp.setattr(generations, "write_atomic", _enospc),
+    "fsync": lambda mp: mp.setattr(publish, "_fsync", _enospc),
+    "manifest write": lambda mp: mp.setattr(publish, "write_atomic", _enospc),
     "manifest rename": _fail_second_replace,
 }
 
@@ -342,8 +342,8 @@ def test_every_file_and_folder_is_fsynced_and_the_manifest_is_last(
         events.append(("rename", f"{name_of(src)} -> {name_of(dst)}"))
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(generations.os, "fsync", fsync)
-    monkeypatch.setattr(generations.os, "replace", replace)
+    monkeypatch.setattr(publish.os, "fsync", fsync)
+    monkeypatch.setattr(publish.os, "replace", replace)
     build_index(fake_settings)
     monkeypatch.undo()
     assert events == [

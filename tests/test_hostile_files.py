@@ -6,7 +6,7 @@ cleaning, chunking, FAISS and SQLite code; only the model is the fake encoder), 
 RSS can be measured. Each bad file must be reported with its own clear reason (or indexed
 without its hidden text), the good files must be indexed, and the run must finish with
 bounded memory. PDFs are parsed in their own child process with a time and memory limit
-(rag/readers/pdf.py); its peak RSS is measured too.
+(rag/formats/pdf.py); its peak RSS is measured too.
 
 The property tests feed arbitrary bytes to every reader and shuffled markup to the web-page
 reader (only `SourceError` may come out), and hostile Unicode through cleaning and chunking.
@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from rag.chunk import chunk_text
 from rag.clean import clean
 from rag.errors import SourceError
+from rag.formats import read_source
 from rag.indexing import open_index
-from rag.readers import read_source
 from rag.retrieve import retrieve
 from rag.sentences import split_sentences
 from rag.settings import Settings
@@ -215,7 +215,7 @@ def test_chunks_of_hostile_text_fit_the_window(raw: str, window: int) -> None:
 
 def test_pdf_child_has_limits() -> None:
     """The PDF parser runs in a child with an address-space limit and a timeout."""
-    from rag.readers import pdf
+    from rag.formats import pdf
 
     assert pdf.PDF_MAX_MEMORY <= 1024**3 and pdf.PDF_TIMEOUT_S <= 120
     assert "RLIMIT_AS" in pdf.CHILD.read_text(encoding="utf-8")  # the file the child runs

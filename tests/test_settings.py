@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.cli import _parser
+from rag.embed import onnx_cache_folder
 from rag.errors import RagError, SettingsError
 from rag.settings import MAX_K, Settings, describe
 
@@ -28,6 +30,19 @@ def test_every_setting_is_described_for_help() -> None:
     assert [name for name, _, _ in rows] == [f.name for f in dataclasses.fields(Settings)]
     assert all(text.strip() for _, _, text in rows)
     assert dict((n, d) for n, d, _ in rows)["k"] == "5"
+
+
+def test_onnx_cache_and_allowed_hosts_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read from RAG_* by `Settings` alone, as every other setting, and listed in --help."""
+    env = {"RAG_ONNX_CACHE": "/data/onnx", "RAG_ALLOWED_HOSTS": "box.lan, [fe80::1]"}
+    s = Settings.load(env=env)
+    assert (s.onnx_cache, s.allowed_hosts) == ("/data/onnx", "box.lan, [fe80::1]")
+    assert (Settings().onnx_cache, Settings().allowed_hosts) == ("", "")
+    assert onnx_cache_folder(s.onnx_cache) == Path("/data/onnx")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/data/cache")
+    monkeypatch.setenv("RAG_ONNX_CACHE", "/elsewhere")  # not read behind the settings' back
+    assert onnx_cache_folder("") == Path("/data/cache/rag/onnx")
+    assert all(f"RAG_{name} " in _parser().epilog for name in ("ONNX_CACHE", "ALLOWED_HOSTS"))
 
 
 def test_environment_overrides_defaults() -> None:

@@ -26,7 +26,15 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from ui.security import LocalOnly, allowed_hosts, blocked_path, host_name, origin_ok
+from rag.settings import Settings
+from ui.security import (
+    LOCAL_HOSTS,
+    LocalOnly,
+    allowed_hosts,
+    blocked_path,
+    host_name,
+    origin_ok,
+)
 
 QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"
 
@@ -54,8 +62,20 @@ def test_host_name(header: str, name: str | None) -> None:
 
 def test_allowed_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_ALLOWED_HOSTS", "box.lan, [fe80::1]")
-    assert allowed_hosts("0.0.0.0") == {"localhost", "127.0.0.1", "::1", "box.lan", "fe80::1"}
+    extra = Settings.load().allowed_hosts.split(",")
+    assert allowed_hosts("0.0.0.0", extra) == LOCAL_HOSTS | {"box.lan", "fe80::1"}
+    assert allowed_hosts("0.0.0.0") == LOCAL_HOSTS  # the environment is read by Settings only
     assert "10.0.0.5" in allowed_hosts("10.0.0.5")
+
+
+def test_the_allowed_hosts_setting_reaches_the_app(tmp_path: Path) -> None:
+    from ui.app import build_app
+
+    env = {"RAG_ALLOWED_HOSTS": "box.lan"}
+    settings = Settings.load(env=env, sources=tmp_path / "sources", index=tmp_path / "index")
+    app = build_app(settings)
+    assert TestClient(app, base_url="http://box.lan").get("/config").status_code == 200
+    assert TestClient(app, base_url="http://other.lan").get("/config").status_code == 400
 
 
 def test_origin_must_be_this_local_origin() -> None:

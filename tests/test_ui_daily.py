@@ -270,7 +270,7 @@ def test_phone_width_library_fits_and_sources_come_before_examples(app: dict, br
 
 
 def test_upload_shows_one_progress_bar(app: dict) -> None:
-    from ui.blocks import build_blocks
+    from ui.page import build_blocks
 
     config = build_blocks(app["settings"]).get_config_file()
     ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}

@@ -1,6 +1,6 @@
 """Fast tests of the web app's event handlers, called directly: no server, no browser.
 
-`ui.blocks.build_web_app` lays the tabs out and wires them exactly as the app does; its
+`ui.page.build_web_app` lays the tabs out and wires them exactly as the app does; its
 `chat` and `library` handler objects are then called with the values the browser would
 send, over the seed articles indexed with the fake encoder. Each handler returns the
 components it changes as `{component: value}`, so the tests read the result by component.
@@ -27,9 +27,9 @@ from rag import api
 from rag.indexing import build_index
 from rag.settings import Settings
 from ui import chat as chat_module
-from ui.blocks import WebApp, build_web_app
 from ui.chat import CONVERSATION_DELETED, NO_SUCH_CONVERSATION, NOT_SAVED
 from ui.library import CHANGED, CHOOSE_FIRST, FROM_LIBRARY
+from ui.page import WebApp, build_web_app
 
 QUESTION = "Which analyst did the Highly Likely channel interview about the Taliban?"
 

@@ -3,7 +3,7 @@
 Importing this package switches Gradio's analytics and Hugging Face telemetry off before
 Gradio itself is imported anywhere below, so the app never phones home (a test or script
 must import `ui` before `gradio` for that). The modules: `app` (build_app, serve),
-`blocks` (the Blocks: tabs, handlers and the "ask" API put together), `tabs` (one layout
+`page` (the Blocks: tabs, handlers and the "ask" API put together), `tabs` (one layout
 builder per tab), `chat` and `library` (the tabs' event handlers, which return
 `{component: value}`), `render` (pure HTML rendering, no Gradio), `export` (Markdown
 exports), `assets` (the app's CSS and its small JS snippets), `security` (the ASGI

@@ -1,6 +1,6 @@
 """The web app's entry points: `build_app(settings)`, `serve(settings, host, port)`.
 
-`build_app` mounts the Gradio Blocks of `ui.blocks` on a FastAPI app behind the
+`build_app` mounts the Gradio Blocks of `ui.page` on a FastAPI app behind the
 local-only middleware of `ui.security`, with Gradio's own safety settings: no monitoring,
 no run history, an upload size limit, no served folders beyond Gradio's cache, a theme
 with system fonts only. `serve` builds the index first when there is none (progress on the
@@ -23,7 +23,7 @@ from rag import api as rag
 from rag.settings import Settings
 
 from .assets import CSS
-from .blocks import build_blocks
+from .page import build_blocks
 from .security import LocalOnly, allowed_hosts
 
 MAX_UPLOAD = "20mb"
@@ -39,7 +39,8 @@ def build_app(
     """The whole web app as an ASGI app: Gradio UI + API behind the local-only middleware."""
     demo = build_blocks(settings)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(LocalOnly, hosts=allowed_hosts(host, extra_hosts))
+    extra = (*extra_hosts, *settings.allowed_hosts.split(","))
+    app.add_middleware(LocalOnly, hosts=allowed_hosts(host, extra))
     own = [str(settings.sources.resolve()), str(settings.index.resolve())]
     return gr.mount_gradio_app(
         app,

@@ -4,7 +4,7 @@ Gradio does not check the Host header, so a DNS-rebinding page could talk to a s
 127.0.0.1. `LocalOnly` answers, before Gradio sees a request:
 
 - 400 when the Host header is not a local name (localhost, 127.0.0.1, [::1]) or one the
-  app was told to allow (the address it binds, `RAG_ALLOWED_HOSTS`);
+  app was told to allow (the address it binds, the `allowed_hosts` setting);
 - 403 when an Origin header is present and is not this same local origin (cross-site
   requests, `Origin: null`);
 - 404 for `/monitoring` and Gradio routes that reach outside or store runs remotely
@@ -16,7 +16,6 @@ It leaves authentication, upload limits and served folders to Gradio's own setti
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
@@ -56,12 +55,12 @@ def host_name(host_header: str) -> str | None:
 
 
 def allowed_hosts(bind_host: str = "127.0.0.1", extra: Iterable[str] = ()) -> frozenset[str]:
-    """Local names, the bound address (unless a wildcard), `extra` and `RAG_ALLOWED_HOSTS`."""
+    """Local names, the bound address (unless a wildcard) and `extra` (the `allowed_hosts`
+    setting's names among them)."""
     names = set(LOCAL_HOSTS)
     if bind_host.strip().lower() not in _WILDCARD:
         names.add(bind_host.strip().lower().strip("[]"))
-    env = os.environ.get("RAG_ALLOWED_HOSTS", "")
-    names.update(h.strip().lower().strip("[]") for h in [*extra, *env.split(",")] if h.strip())
+    names.update(h.strip().lower().strip("[]") for h in extra if h.strip())
     return frozenset(names)
 
 

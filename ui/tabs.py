@@ -1,7 +1,7 @@
 """The app's three tabs laid out: one builder per tab, each returning its components.
 
 `ChatTab.build()`, `LibraryTab.build(suffixes)` and `SettingsTab.build(settings, modes,
-folder)` are called inside the `gr.Blocks` (and the tab) by `ui.blocks.build_web_app`;
+folder)` are called inside the `gr.Blocks` (and the tab) by `ui.page.build_web_app`;
 each returns a dataclass of the components it made, including the `gr.State`s of that tab,
 so the handlers of `ui.chat` and `ui.library` can name what they read and update
 (`Updates`). The user-facing strings of the layout (example questions, help texts) are

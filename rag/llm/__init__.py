@@ -11,8 +11,9 @@ One small module per part, as txtai splits its ANN backends:
   a non-loopback URL is refused (`check_local_url`) unless `llm_allow_lan` is on, and
   even then only private-range addresses are accepted;
 * `factory`: `resolve_mode` (extractive or llm) and `backend_for(settings)`;
-* `prompt`: `fit_prompt`, the top passages in the model's context (tiktoken counts;
-  lowest-ranked dropped first; a passage is never cut mid-sentence);
+* `prompt`: the prompt's wording (constants) and `fit_prompt`, the top passages in the
+  model's context (tiktoken counts; lowest-ranked dropped first; a passage is never cut
+  mid-sentence);
 * `checked`: `answer_with_llm(index, question, k)`, which generates and checks every
   sentence with `rag.grounding`, falling back to the extractive answer with a `note`
   when the model cannot be used or none of its sentences is supported.
@@ -20,7 +21,7 @@ One small module per part, as txtai splits its ANN backends:
 Everything public is importable from `rag.llm`. Nothing here leaves the machine.
 """
 
-from ..types import Generation, LLMRun
+from ..types import LLMOutput, LLMRun
 from .base import Backend, LLMUnavailable, Messages, OnToken
 from .checked import answer_with_llm, is_abstention
 from .factory import backend_for, llm_configured, resolve_mode
@@ -34,7 +35,7 @@ __all__ = [
     "TOKEN_MARGIN",
     "Backend",
     "Fitted",
-    "Generation",
+    "LLMOutput",
     "LLMRun",
     "LLMUnavailable",
     "LlamaCppBackend",

@@ -1,7 +1,7 @@
 """What every local-LLM backend is: the `Backend` protocol, its message and callback
 types, and `LLMUnavailable`, the error that makes an answer fall back to extractive.
 
-A backend takes chat messages and returns a `Generation` (rag/types.py); it fits no
+A backend takes chat messages and returns a `LLMOutput` (rag/types.py); it fits no
 prompt and checks no answer. The two backends are rag/llm/llamacpp.py (in-process GGUF)
 and rag/llm/server.py (an OpenAI-compatible server on this machine).
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..errors import RagError
-from ..types import Generation
+from ..types import LLMOutput
 
 Messages = list[dict[str, str]]
 OnToken = Callable[[str], None]
@@ -31,6 +31,6 @@ class Backend(Protocol):
 
     def generate(
         self, messages: Messages, max_tokens: int, on_token: OnToken | None = None
-    ) -> Generation:
+    ) -> LLMOutput:
         """Greedy chat completion of `messages`; `on_token` sees each piece as it comes."""
         ...

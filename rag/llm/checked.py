@@ -65,13 +65,13 @@ def answer_with_llm(
                 f"({backend.context_size()} tokens, {settings.llm_max_tokens} kept for the "
                 "answer); raise llm_context or lower llm_max_tokens."
             )
-        generation = backend.generate(fitted.messages, settings.llm_max_tokens, on_token)
+        output = backend.generate(fitted.messages, settings.llm_max_tokens, on_token)
     except LLMUnavailable as e:
         return _extractive(index, question, k, depth, started, f"{e} Answered extractively.")
     t_check = time.perf_counter()
-    run = LLMRun(backend.name, generation, fitted.prompt_tokens, len(fitted.given))
+    run = LLMRun(backend.name, output, fitted.prompt_tokens, len(fitted.given))
     timings = {"retrieve": round(retrieved.ms, 2), "llm": round((t_check - t_llm) * 1000, 2)}
-    if is_abstention(generation.text) or not generation.text.strip():
+    if is_abstention(output.text) or not output.text.strip():
         done = time.perf_counter()
         return Answer(
             question=question,
@@ -84,7 +84,7 @@ def answer_with_llm(
             sentences=[],
             llm=run,
         )
-    checked = check_answer(generation.text, fitted.given, index.query_encoder)
+    checked = check_answer(output.text, fitted.given, index.query_encoder)
     run.grounded, run.removed_markers = checked.grounded, checked.removed_markers
     if checked.supported == 0:
         note = (

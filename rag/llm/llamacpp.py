@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..types import Generation
+from ..types import LLMOutput
 from .base import LLMUnavailable, Messages, OnToken
 
 INSTALL_HINT = (
@@ -88,7 +88,7 @@ class LlamaCppBackend:
 
     def generate(
         self, messages: Messages, max_tokens: int, on_token: OnToken | None = None
-    ) -> Generation:
+    ) -> LLMOutput:
         loaded = self._loaded()
         with loaded.lock:
             started = time.perf_counter()
@@ -104,4 +104,4 @@ class LlamaCppBackend:
                     if on_token:
                         on_token(piece)
             seconds = time.perf_counter() - started
-        return Generation("".join(pieces), len(pieces), seconds, first or seconds)
+        return LLMOutput("".join(pieces), len(pieces), seconds, first or seconds)

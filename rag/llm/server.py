@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import SettingsError
-from ..types import Generation
+from ..types import LLMOutput
 from .base import LLMUnavailable, Messages, OnToken
 
 
@@ -86,7 +86,7 @@ class OpenAIBackend:
 
     def generate(
         self, messages: Messages, max_tokens: int, on_token: OnToken | None = None
-    ) -> Generation:
+    ) -> LLMOutput:
         body = {
             "messages": messages,
             "temperature": 0.0,
@@ -140,7 +140,7 @@ class OpenAIBackend:
             ) from None
         seconds = time.perf_counter() - started
         tokens = int((usage or {}).get("completion_tokens") or len(pieces))
-        return Generation("".join(pieces), tokens, seconds, first or seconds)
+        return LLMOutput("".join(pieces), tokens, seconds, first or seconds)
 
 
 def _sse_data(lines: Any) -> Iterator[str]:

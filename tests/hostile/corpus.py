@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.readers import MAX_FILE_BYTES
+from rag.formats import MAX_FILE_BYTES
 
 GOOD_A = """Kelvedon Harbour hosts its first lantern regatta
 

@@ -2,12 +2,13 @@
 
 `read_source(path, root)` refuses an unsupported type, a path outside the sources folder,
 an empty or oversized file, and (for every format) text with a line too long to be prose;
-reads the sidecar first (a broken one should not cost a PDF parse); picks the reader by
-extension (`text`, `html`, `jsonl`, `pdf`) and applies the sidecar's metadata to every
+reads the sidecar first (a broken one should not cost a PDF parse); hands the file to the
+reader `registry` names for its extension and applies the sidecar's metadata to every
 document. It returns the documents and the per-part warnings, or raises `SourceError` with
 a reason a user can act on.
 
-Left out: listing a folder (`listing`), and what each format means (its own module).
+Left out: listing a folder (`listing`), which reader reads which extension (`registry`),
+and what each format means (its own module).
 """
 
 from __future__ import annotations
@@ -18,13 +19,9 @@ from rag.errors import SourceError
 from rag.types import Document
 
 from .files import check_file, check_inside, read_bytes, relpath
-from .html import read_html
-from .jsonl import read_jsonl
 from .metadata import apply_meta, read_sidecar
-from .pdf import read_pdf
-from .text import read_markdown, read_text
+from .registry import format_for
 
-SUPPORTED: tuple[str, ...] = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_LINE_CHARS = 200_000  # longer lines are not prose (see _without_huge_lines)
 
@@ -37,7 +34,8 @@ def read_source(path: Path, root: Path) -> tuple[list[Document], list[str]]:
     path, root = Path(path), Path(root)
     rel = relpath(path, root)
     ext = path.suffix.lower()
-    if ext not in SUPPORTED:
+    fmt = format_for(ext)
+    if fmt is None:
         raise SourceError(rel, f"unsupported file type {ext or '(no extension)'!r}")
     check_inside(path, root, rel)
     if check_file(path, rel, MAX_FILE_BYTES) == 0:
@@ -45,18 +43,11 @@ def read_source(path: Path, root: Path) -> tuple[list[Document], list[str]]:
     sidecar = read_sidecar(path, root)  # first: a broken sidecar should not cost a PDF parse
 
     warnings: list[str] = []
-    if ext == ".pdf":
-        docs = [read_pdf(path, rel, warnings)]
+    if fmt.read is not None:
+        docs = fmt.read(read_bytes(path, rel, MAX_FILE_BYTES), rel, warnings)
     else:
-        data = read_bytes(path, rel, MAX_FILE_BYTES)
-        if ext in (".html", ".htm"):
-            docs = [read_html(data, rel)]
-        elif ext == ".jsonl":
-            docs = read_jsonl(data, rel, warnings)
-        elif ext == ".txt":
-            docs = [read_text(data, rel)]
-        else:
-            docs = [read_markdown(data, rel)]
+        assert fmt.read_path is not None  # register_format takes exactly one of the two
+        docs = fmt.read_path(path, rel, warnings)
     docs = _without_huge_lines(docs, rel, warnings)
     for doc in docs:
         apply_meta(doc, sidecar)

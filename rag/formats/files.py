@@ -1,4 +1,4 @@
-"""Careful file access for the readers: sizes checked before reading, bounded reads.
+"""Careful file access for the format readers: sizes checked before reading, bounded reads.
 
 `check_file` refuses anything but a regular file within a size limit (before a byte is
 read), `read_bytes` reads at most that limit (the file may grow meanwhile), `check_inside`

@@ -1,4 +1,4 @@
-"""Tests for rag.readers: every format, the sidecar, and the hostile-file cases.
+"""Tests for rag.formats: every format, the sidecar, and the hostile-file cases.
 
 Fixtures are built in each test under `tmp_path`; PDFs are written by `make_pdf`, a tiny
 hand-made PDF writer (pypdf cannot lay out text itself).
@@ -18,12 +18,19 @@ from hostile.corpus import pdf, text_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag import webpage
+from rag import api, webpage
 from rag.errors import SourceError
-from rag.readers import SIDECAR_SUFFIX, SUPPORTED, list_sources, read_source
-from rag.readers import pdf as pdf_reader
-from rag.readers import source as source_reader
-from rag.readers.metadata import iso_date
+from rag.formats import (
+    SIDECAR_SUFFIX,
+    list_sources,
+    read_source,
+    register_format,
+    registry,
+    supported,
+)
+from rag.formats import pdf as pdf_reader
+from rag.formats import source as source_reader
+from rag.formats.metadata import iso_date
 from rag.types import Document
 
 # --------------------------------------------------------------------------------------------
@@ -142,9 +149,77 @@ def test_list_sources_bad_root(tmp_path: Path) -> None:
         list_sources(write(tmp_path, "file.txt", "x"))
 
 
-def test_supported_constant() -> None:
-    assert SUPPORTED == (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
+def test_built_in_formats() -> None:
+    assert supported() == (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
+    assert api.supported_suffixes() == supported()
     assert SIDECAR_SUFFIX == ".meta.yaml"
+
+
+# --------------------------------------------------------------------------------------------
+# the format registry
+
+
+@pytest.fixture
+def own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Formats a test registers are gone after it."""
+    monkeypatch.setattr(registry, "_FORMATS", dict(registry._FORMATS))
+
+
+def read_rows(data: bytes, rel: str, warnings: list[str]) -> list[Document]:
+    """A made-up format: one document per line."""
+    lines = data.decode().splitlines()
+    warnings.append(f"{len(lines)} rows")
+    return [Document(doc_id=f"{rel}#{n}", source=rel, text=t) for n, t in enumerate(lines, 1)]
+
+
+@pytest.mark.usefixtures("own_registry")
+def test_a_registered_format_is_listed_read_and_accepted(tmp_path: Path) -> None:
+    assert reason(tmp_path, "a.rows", "x") == "unsupported file type '.rows'"
+    register_format([".ROWS"], read_rows)
+    write(tmp_path, "a.rows", "First row.\nSecond row.\n")
+    write(tmp_path, "B.Rows", "Only row.")
+    write(tmp_path, "a.rows" + SIDECAR_SUFFIX, "publisher: Tables\n")
+    write(tmp_path, "c.cols", "not registered")
+    files, problems = list_sources(tmp_path)
+    assert [f.name for f in files] == ["B.Rows", "a.rows"] and problems == []
+    docs, warnings = read_source(tmp_path / "a.rows", tmp_path)
+    assert [(d.doc_id, d.text, d.publisher) for d in docs] == [
+        ("a.rows#1", "First row.", "Tables"),
+        ("a.rows#2", "Second row.", "Tables"),
+    ]
+    assert warnings == ["2 rows"]
+    assert supported()[-1] == ".rows" and ".rows" in api.supported_suffixes()
+    # The checks every format shares still come first.
+    assert reason(tmp_path, "empty.rows", "") == "empty file"
+    # Unknown endings are refused as before.
+    assert reason(tmp_path, "c.cols", "x") == "unsupported file type '.cols'"
+    assert reason(tmp_path, "README", "x") == "unsupported file type '(no extension)'"
+
+
+@pytest.mark.usefixtures("own_registry")
+def test_a_format_may_read_the_file_itself(tmp_path: Path) -> None:
+    """As the PDF reader does (in a child process): it gets the path, not the bytes."""
+    seen: list[Path] = []
+
+    def read_by_path(path: Path, rel: str, warnings: list[str]) -> list[Document]:
+        seen.append(path)
+        return [Document(doc_id=rel, source=rel, text=path.read_text())]
+
+    register_format([".own"], read_path=read_by_path)
+    docs, warnings = read_source(write(tmp_path, "x.own", "Read by path."), tmp_path)
+    assert (seen, [d.text for d in docs], warnings) == ([tmp_path / "x.own"], ["Read by path."], [])
+
+
+@pytest.mark.usefixtures("own_registry")
+def test_register_format_refuses_what_could_never_match() -> None:
+    for suffix in ("rows", ".", ".tar.gz"):
+        with pytest.raises(ValueError, match="file name ending"):
+            register_format([suffix], read_rows)
+    with pytest.raises(ValueError, match="exactly one"):
+        register_format([".rows"])
+    with pytest.raises(ValueError, match="exactly one"):
+        register_format([".rows"], read_rows, read_path=lambda path, rel, warnings: [])
+    assert ".rows" not in supported()
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,10 +17,11 @@ paragraphs separated by blank lines: a web page's article body and metadata by `
 limit, so one hostile file cannot hang or starve the indexer.
 
 The modules: `listing` (which files), `source` (one file: common checks, then its format's
-reader), `text` (.txt, .md), `html`, `jsonl`, `pdf` (and `_pdf_child`, the script the PDF
-child process runs), `metadata` (sidecars, front matter values, dates), `decode` (bytes to
-text) and `files` (size-checked reads, paths). To add a format, write its reader beside
-these and name its extension in `source.SUPPORTED` and `source.read_source`.
+reader), `registry` (which reader reads which extension), `text` (.txt, .md), `html`,
+`jsonl`, `pdf` (and `_pdf_child`, the script the PDF child process runs), `metadata`
+(sidecars, front matter values, dates), `decode` (bytes to text) and `files` (size-checked
+reads, paths). To add a format, write its reader and `register_format` its extensions:
+listing, reading and the upload check follow.
 
 Left out on purpose: OCR of scanned PDFs, .docx/.epub/.rtf, guessing legacy encodings,
 removing chrome from text files (cleaning happens later), and fetching anything from the
@@ -32,7 +33,8 @@ from __future__ import annotations
 from .listing import check_sources_folder, list_sources
 from .metadata import SIDECAR_SUFFIX
 from .pdf import PDF_MAX_MEMORY, PDF_TIMEOUT_S
-from .source import MAX_FILE_BYTES, MAX_LINE_CHARS, SUPPORTED, read_source
+from .registry import register_format, supported
+from .source import MAX_FILE_BYTES, MAX_LINE_CHARS, read_source
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -40,8 +42,9 @@ __all__ = [
     "PDF_MAX_MEMORY",
     "PDF_TIMEOUT_S",
     "SIDECAR_SUFFIX",
-    "SUPPORTED",
     "check_sources_folder",
     "list_sources",
     "read_source",
+    "register_format",
+    "supported",
 ]

@@ -20,7 +20,7 @@ from rag.errors import SourceError
 
 from .files import os_reason
 from .metadata import SIDECAR_SUFFIX
-from .source import SUPPORTED
+from .registry import supported
 
 
 def check_sources_folder(root: Path) -> None:
@@ -44,6 +44,7 @@ def list_sources(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     """
     root = Path(root)
     check_sources_folder(root)
+    suffixes = supported()
     real_root = root.resolve()
 
     found: list[tuple[str, Path]] = []
@@ -85,7 +86,7 @@ def list_sources(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
                     if owner not in names:
                         problems.append((rel, f"sidecar without its source file {owner!r}"))
                     continue
-                if path.suffix.lower() not in SUPPORTED:
+                if path.suffix.lower() not in suffixes:
                     continue
                 if not entry.is_file():  # FIFOs, sockets, devices: opening one could block
                     problems.append((rel, "not a regular file"))

@@ -1,8 +1,8 @@
 """What the index would hold for each file, without indexing anything (`rag extract`).
 
-`extract(paths)` reads each file (or each source file in a folder) the way `rag index`
+`preview(paths)` reads each file (or each source file in a folder) the way `rag index`
 does, cleans each of its articles the way `rag index` does (`article_text`, which the
-index calls too), and yields one `FileExtract` per file: the articles with their metadata
+index calls too), and yields one `FilePreview` per file: the articles with their metadata
 and the cleaned text that is chunked and quoted, the warnings, or the reason the file
 yields nothing. Nothing is embedded or stored, so this is quick and needs no model.
 
@@ -17,14 +17,14 @@ from pathlib import Path
 
 from .clean import clean
 from .errors import SourceError
-from .readers import list_sources, read_source
+from .formats import list_sources, read_source
 from .types import CleanText, Document
 
 NO_TEXT_AFTER_CLEANING = "no article text left after cleaning"
 
 
 @dataclass
-class FileExtract:
+class FilePreview:
     """One file's articles as the index would hold them, or why it yields none."""
 
     file: str
@@ -39,23 +39,23 @@ def article_text(doc: Document) -> CleanText | None:
     return cleaned if cleaned.text.strip() else None
 
 
-def extract(paths: Iterable[Path]) -> Iterator[FileExtract]:
-    """A `FileExtract` per file named in `paths`; a folder stands for its source files."""
+def preview(paths: Iterable[Path]) -> Iterator[FilePreview]:
+    """A `FilePreview` per file named in `paths`; a folder stands for its source files."""
     for path in map(Path, paths):
         if path.is_dir():
             try:
                 files, problems = list_sources(path)
             except SourceError as e:
-                yield FileExtract(str(path), error=e.reason)
+                yield FilePreview(str(path), error=e.reason)
                 continue
-            yield from (FileExtract(str(path / rel), error=why) for rel, why in problems)
-            yield from (_extract_file(file, path) for file in files)
+            yield from (FilePreview(str(path / rel), error=why) for rel, why in problems)
+            yield from (_preview_file(file, path) for file in files)
         else:
-            yield _extract_file(path, path.parent)
+            yield _preview_file(path, path.parent)
 
 
-def _extract_file(path: Path, root: Path) -> FileExtract:
-    result = FileExtract(str(path))
+def _preview_file(path: Path, root: Path) -> FilePreview:
+    result = FilePreview(str(path))
     try:
         documents, result.warnings = read_source(path, root)
     except SourceError as e:

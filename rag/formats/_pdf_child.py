@@ -1,6 +1,6 @@
 """The PDF parser's child process: one PDF's page texts, metadata and warnings, as JSON.
 
-`rag.readers.pdf` runs this file by path in a fresh interpreter:
+`rag.formats.pdf` runs this file by path in a fresh interpreter:
 `python -P _pdf_child.py PATH MEMORY_LIMIT MAX_CHARS OUT_OF_MEMORY_EXIT`. It imports
 nothing from `rag`, so it starts fast whatever `rag/__init__` pulls in, and `-P` keeps this
 folder off `sys.path` (its `html.py` must not shadow the standard library's). The
