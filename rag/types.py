@@ -193,6 +193,12 @@ class LLMRun:
         return data
 
 
+# What a reply is (`Answer.outcome`): an answer, a lead the articles may not bear out (the
+# closest quote, offered as such), or nothing found. Only an answer is not an abstention.
+ANSWERED, UNSURE, NOT_FOUND = "answered", "unsure", "not_found"
+OUTCOMES = (ANSWERED, UNSURE, NOT_FOUND)
+
+
 @dataclass
 class Answer:
     """The answer object of CONTRACT.md; `to_json()` is exactly what `rag ask --json` prints."""
@@ -221,12 +227,21 @@ class Answer:
     # ("off_topic", "no_figure", "reader_unsure", "no_sentence"), its words in `note`;
     # None when it answered or a local model abstained.
     abstain_reason: str | None = None
+    # One of OUTCOMES; "" makes it follow `abstained` (answered, else not found).
+    outcome: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            self.outcome = NOT_FOUND if self.abstained else ANSWERED
+        if self.outcome not in OUTCOMES or self.abstained != (self.outcome != ANSWERED):
+            raise ValueError(f"outcome {self.outcome!r} does not fit abstained={self.abstained}")
 
     def to_json(self) -> dict[str, Any]:
         data = {
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
+            "outcome": self.outcome,
             "citations": [c.to_json() for c in self.citations],
             "passages": [p.to_json() for p in self.passages],
             "timings_ms": self.timings_ms,
