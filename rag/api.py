@@ -18,6 +18,7 @@ from .extractive import answer_question
 from .indexing import IndexReport, LoadedIndex, Progress, build_index, open_index, read_manifest
 from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
 from .types import Answer
+from .uploads import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES  # re-exported: the UI sets it
 
 _CACHE: dict[Path, LoadedIndex] = {}
 _CACHE_LOCK = threading.Lock()
@@ -133,9 +134,20 @@ def has_index(settings: Settings) -> bool:
 def index(
     settings: Settings | None = None, *, rebuild: bool = False, progress: Progress | None = None
 ) -> IndexReport:
-    """Build or update the index from `settings.sources`."""
+    """Build or update the index from `settings.sources`, after undoing (and reporting in
+    `skipped`) any upload a killed run left unindexed."""
+    from .generations import lock
+    from .formats import check_sources_folder
+    from .uploads import recover
+
     settings = settings or Settings.load()
-    return build_index(settings, rebuild=rebuild, progress=progress)
+    check_sources_folder(settings.sources)  # before creating an index folder for a wrong path
+    settings.index.mkdir(parents=True, exist_ok=True)
+    with lock(settings.index):  # no upload can start between the recovery and the run
+        undone = recover(settings)
+        report = build_index(settings, rebuild=rebuild, progress=progress)
+    report.skipped = undone + report.skipped
+    return report
 
 
 def documents(settings: Settings) -> list[dict]:
@@ -149,43 +161,33 @@ def document(settings: Settings, doc_id: str) -> dict | None:
 
 
 def add_sources(
-    settings: Settings, files: list[Path], *, progress: Progress | None = None
+    settings: Settings,
+    files: list[Path],
+    *,
+    inside: Path | None = None,
+    progress: Progress | None = None,
 ) -> IndexReport:
     """Copy files into the sources folder and index them; unsupported names are refused.
 
-    A file whose name is taken by a different file gets a numbered name instead of
-    overwriting it. A copy that cannot be indexed is not kept (the file it was copied from
-    is untouched). Returns the index report (its `skipped` names files that failed).
+    Files over `MAX_UPLOAD_BYTES` are refused; with `inside` (the web app's upload folder),
+    so is anything but a regular file in that folder (a symlink, a path elsewhere). A file
+    whose name is taken by a different file gets a numbered name instead of overwriting
+    it. A copy is written whole or not at all (a full disk raises `RagError` and adds
+    nothing); a copy that cannot be indexed is not kept, and none is when the index run
+    fails (the files copied from are untouched). An upload killed before its index run was
+    published is undone by the next index run, which reports it (rag/uploads.py). Returns
+    the index report: `skipped` names files that failed, `warnings` the parts skipped.
     """
-    import shutil
+    from .uploads import add_sources as add
 
-    suffixes = supported_suffixes()
+    return add(settings, files, inside=inside, progress=progress)
 
-    settings.sources.mkdir(parents=True, exist_ok=True)
-    refused, copies = [], {}
-    for path in files:
-        name = Path(path).name
-        if not name.lower().endswith(suffixes) or name.startswith("."):
-            refused.append((name, f"unsupported file type (use {' '.join(suffixes)})"))
-            continue
-        target = settings.sources / name
-        stem, suffix = target.name[: -len(target.suffix)], target.suffix
-        n = 1
-        while target.exists() and target.read_bytes() != Path(path).read_bytes():
-            target = settings.sources / f"{stem}-{n}{suffix}"
-            n += 1
-        if not target.exists():
-            copies[target.name] = target
-        shutil.copyfile(path, target)
-    report = index(settings, progress=progress)
-    for source, _ in report.skipped:
-        if source in copies:  # only copies made just now: a file already there stays
-            copies[source].unlink(missing_ok=True)
-    report.skipped = [
-        (s, f"{r}; not kept in the sources folder" if s in copies else r) for s, r in report.skipped
-    ]
-    report.skipped = refused + report.skipped
-    return report
+
+def recover_uploads(settings: Settings) -> list[tuple[str, str]]:
+    """Undo the uploads a killed run left unindexed: (file, what happened) for each."""
+    from .uploads import recover
+
+    return recover(settings)
 
 
 def remove_source(
@@ -200,8 +202,17 @@ def remove_source(
     from .trash import TRASH_FOLDER, move_to_trash
 
     root = settings.sources.resolve()
-    path = (root / source).resolve()
-    if root not in path.parents or not path.is_file() or TRASH_FOLDER in path.parts:
+    given = root / source
+    # The entry itself, not what a symlink named `source` points at: removing a link
+    # must not trash the article it links to.
+    path = given.parent.resolve() / given.name
+    if (
+        given.name in ("", ".", "..")
+        or root not in path.parents
+        or not path.is_file()
+        or root not in path.resolve().parents
+        or TRASH_FOLDER in path.relative_to(root).parts
+    ):
         raise SourceError(source, "not a file in the sources folder")
     move_to_trash(root, path)
     return index(settings, progress=progress)

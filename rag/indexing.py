@@ -97,7 +97,12 @@ class IndexReport:
     chunks: int = 0
     seconds: float = 0.0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warned: dict[str, list[str]] = field(default_factory=dict)  # source -> its readers' warnings
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every warning as "source: warning" (the CLI prints each on its own line)."""
+        return [f"{source}: {w}" for source, found in self.warned.items() for w in found]
 
     def __str__(self) -> str:
         line = (
@@ -280,7 +285,8 @@ def _apply(
             # Remember the failure, so an unchanged bad file is not re-read every run.
             store.put_file(source, size, mtime, sha_of[source], now, e.reason)
             continue
-        report.warnings += [f"{source}: {w}" for w in warnings]
+        if warnings:
+            report.warned[source] = warnings
         kept = 0
         for doc in documents:
             cleaned = article_text(doc)

@@ -118,15 +118,27 @@ def _fsync(path: Path) -> None:
 
 @contextlib.contextmanager
 def lock(index_dir: Path) -> Iterator[None]:
-    """One writer at a time per index folder (other processes and threads wait)."""
+    """One writer at a time per index folder (other processes and threads wait).
+
+    Reentrant within a thread: an upload holds it from copying its files to indexing them
+    (a second flock on a new descriptor would wait for the first forever).
+    """
     import fcntl
 
-    with _THREAD_LOCK, (index_dir / ".lock").open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
+    key = index_dir.resolve()
+    with _THREAD_LOCK:
+        if key in _HELD:  # only the thread holding _THREAD_LOCK can have entries here
             yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            return
+        with (index_dir / ".lock").open("a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            _HELD.add(key)
+            try:
+                yield
+            finally:
+                _HELD.discard(key)
+                fcntl.flock(f, fcntl.LOCK_UN)
 
 
 _THREAD_LOCK = threading.RLock()
+_HELD: set[Path] = set()  # index folders whose flock this process holds

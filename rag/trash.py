@@ -1,8 +1,9 @@
 """The trash folder: removed source files are moved here, never unlinked.
 
 `move_to_trash(sources, path)` moves a file of the sources folder (and its metadata
-sidecar) to `SOURCES/.trash/YYYYMMDD-HHMMSS/`, keeping its relative path, so it can be put
-back by moving it again. The folder starts with a dot, so the indexer never reads it.
+sidecar; a symlink moves as the link, never its target) to
+`SOURCES/.trash/YYYYMMDD-HHMMSS/`, keeping its relative path, so it can be put back by
+moving it again. The folder starts with a dot, so the indexer never reads it.
 Batches older than `KEEP_DAYS` are purged when something new is trashed: what goes then
 is only what the user removed, a month earlier.
 """
@@ -31,7 +32,8 @@ def move_to_trash(sources: Path, path: Path, *, now: float | None = None) -> Pat
     file's new place. Older batches past `KEEP_DAYS` are purged first."""
     now = time.time() if now is None else now
     purge(sources, now=now)
-    relative = path.resolve().relative_to(sources.resolve())
+    # The entry itself (a symlink moves as a link; its target stays where it is).
+    relative = (path.parent.resolve() / path.name).relative_to(sources.resolve())
     batch = trash_folder(sources) / time.strftime(_STAMP, time.gmtime(now))
     n = 1
     while (batch / relative).exists():  # two removals within one second

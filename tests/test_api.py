@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -145,3 +146,18 @@ def test_a_followup_that_finds_nothing_new_says_so(real_index) -> None:
     assert again.searched != again.question and api.NOTHING_NEW in again.note
     fresh = api.answer("Who is Andrey Serenko?", settings, history=[first])
     assert api.NOTHING_NEW not in fresh.note
+
+
+def test_removing_a_symlinked_article_moves_the_link_not_its_target(
+    fake_settings: Settings,
+) -> None:
+    target = "000_bc0cf055e4f1d4cb.txt"
+    (fake_settings.sources / "alias.txt").symlink_to(target)
+    build_index(fake_settings)
+    api.remove_source(fake_settings, "alias.txt")
+    assert (fake_settings.sources / target).is_file()  # the article linked to stays
+    assert not os.path.lexists(fake_settings.sources / "alias.txt")
+    trashed = [p.name for p in api.trash_folder(fake_settings).rglob("*") if not p.is_dir()]
+    assert trashed == ["alias.txt"]  # the link itself (rglob of its name skips a dangling one)
+    docs = {d["source"] for d in api.documents(fake_settings)}
+    assert target in docs and "alias.txt" not in docs

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -28,9 +29,11 @@ from rag.formats import (
     registry,
     supported,
 )
+from rag.formats import html as html_reader
 from rag.formats import pdf as pdf_reader
 from rag.formats import source as source_reader
 from rag.formats.metadata import iso_date
+from rag.settings import Settings
 from rag.types import Document
 
 # --------------------------------------------------------------------------------------------
@@ -567,6 +570,66 @@ def test_html_too_much_markup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(webpage, "MAX_TAGS", 10)
     page = "<html><body>" + "<p>Word.</p>" * 9 + "</body></html>"
     assert reason(tmp_path, "m.html", page) == "too much markup for one article (11 tags, limit 10)"
+
+
+def _attributes(tags: int, per_tag: int) -> str:
+    attrs = " ".join(f'a{i}="1"' for i in range(per_tag))
+    divs = "".join(f"<div {attrs}><p>Paragraph {k} of the page. It has words.</p></div>"
+                   for k in range(tags))  # fmt: skip
+    return f"<html><body>{divs}</body></html>"
+
+
+READ_ONE = """
+import sys
+from pathlib import Path
+from rag.errors import SourceError
+from rag.formats import read_source
+try:
+    read_source(Path(sys.argv[1]), Path(sys.argv[2]))
+except SourceError as e:
+    print(e.reason)
+"""
+
+
+def test_html_many_attributes_are_refused_before_parsing(tmp_path: Path) -> None:
+    # One <div> with 100,000 attributes took lxml, jusText and htmldate over 300 s; read in
+    # a child process so that a regression fails in seconds instead of hanging the suite.
+    page = write(tmp_path, "attrs.html", _attributes(1, 100_000))
+    done = subprocess.run(
+        [sys.executable, "-c", READ_ONE, str(page), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == (
+        "too much markup for one article (over 1,000 attributes on one tag)"
+    ), done.stderr
+    many = webpage.MAX_ATTRIBUTES // 1000 + 1
+    assert reason(tmp_path, "many.html", _attributes(many, 1000)) == (
+        f"too much markup for one article ({many * 1000:,} attributes, limit 300,000)"
+    )
+
+
+def test_html_a_page_that_reads_too_long_is_skipped_and_the_next_is_read(
+    fake_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.indexing import build_index
+
+    # Within every markup limit, but about 8 s of parsing: only the time limit stops it.
+    (fake_settings.sources / "slow.html").write_text(_attributes(300, 1000))
+    monkeypatch.setattr(html_reader, "HTML_TIMEOUT_S", 1)
+    report = build_index(fake_settings)
+    assert dict(report.skipped) == {
+        "slow.html": "reading the page took over 1 s (too much markup?)"
+    }
+    assert report.added > 0  # the other files were indexed
+    monkeypatch.setattr(html_reader, "HTML_TIMEOUT_S", 60)
+    body = "".join(f"<p>The swing bridge number {n} opened in May. It has lanes.</p>"
+                   for n in range(2000))  # fmt: skip
+    assert len(body) > html_reader.IN_PROCESS_MAX_CHARS  # read by a new child process
+    (fake_settings.sources / "big.html").write_text(f"<html><body>{body}</body></html>")
+    assert build_index(fake_settings).added == 1
+    assert "big.html" in {d["source"] for d in api.documents(fake_settings)}
 
 
 @pytest.mark.usefixtures("no_trafilatura")

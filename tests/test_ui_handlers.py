@@ -26,6 +26,7 @@ from test_conversations import fill, small_tmpfs  # noqa: F401
 from rag import api
 from rag.indexing import build_index
 from rag.settings import Settings
+from rag.uploads import NOT_UPLOADED
 from ui import chat as chat_module
 from ui.chat import CONVERSATION_DELETED, NO_SUCH_CONVERSATION, NOT_SAVED
 from ui.library import CHANGED, CHOOSE_FIRST, FROM_LIBRARY
@@ -224,15 +225,48 @@ def test_the_library_lists_reads_and_asks_before_removing(app: WebApp) -> None:
     assert not (Path(lib.settings.sources) / doc["source"]).exists()
 
 
-def test_an_upload_reports_each_file_and_keeps_none_that_fails(app: WebApp, tmp_path: Path) -> None:
+@pytest.fixture
+def received(app: WebApp) -> Iterator[Path]:
+    """A folder in Gradio's upload folder, as one upload makes (the handler takes no other)."""
+    import shutil
+    import tempfile
+
+    root = Path(app.library.tab.files.GRADIO_CACHE)
+    root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=root))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_an_upload_reports_each_file_and_keeps_none_that_fails(
+    app: WebApp, received: Path, tmp_path: Path
+) -> None:
     tab, lib = app.library.tab, app.library
     assert lib.upload(None, "") == gr.skip()
-    good, empty = tmp_path / "good.txt", tmp_path / "empty.txt"
+    good, empty = received / "good.txt", received / "empty.txt"
     good.write_text("The Nile bridge opened in May 2020 after long delays.", encoding="utf-8")
     empty.write_text("", encoding="utf-8")
+    outside = tmp_path / "outside.txt"  # named by a client, never uploaded
+    outside.write_text("A private note. Nobody uploaded it.", encoding="utf-8")
+    report = lib.upload([str(outside)], "", progress=lambda *a, **k: None)
+    assert NOT_UPLOADED in report[tab.upload_report]
+    assert not (Path(lib.settings.sources) / "outside.txt").exists()
     report = lib.upload([str(good), str(empty)], "good", progress=lambda *a, **k: None)
     assert report[tab.files] is None
     assert report[tab.upload_report].count("rag-ok") == 1
     assert report[tab.upload_report].count("rag-fail") == 1
     assert "1 match" in report[tab.table]
     assert not (Path(lib.settings.sources) / "empty.txt").exists()
+
+
+def test_an_upload_says_what_its_reader_skipped(app: WebApp, received: Path) -> None:
+    tab, lib = app.library.tab, app.library
+    lines = received / "feed.jsonl"
+    lines.write_text(
+        '{"id": "a", "text": "The Nile bridge opened in May 2020. It has four lanes."}\n'
+        '{"id": "b", "text": "unterminated\n',
+        encoding="utf-8",
+    )
+    report = lib.upload([str(lines)], "", progress=lambda *a, **k: None)[tab.upload_report]
+    assert report.count("rag-ok") == 1
+    assert "indexed with 1 warning, ask about it now: line 2: not valid JSON" in report

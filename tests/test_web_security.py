@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -174,3 +175,100 @@ def test_hostile_file_name_is_inert_in_the_browser(server: dict) -> None:
             tab.assert_offline("hostile file name")
         finally:
             browser.close()
+
+
+SECRET = "The vault code is 4417-alpha. This file was never uploaded."
+
+
+def _upload_event(config: dict) -> tuple[int, int]:
+    """(fn_index, component id) of the Library tab's upload event."""
+    upload_id = next(
+        c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "rag-upload"
+    )
+    for i, dep in enumerate(config["dependencies"]):
+        if [upload_id, "upload"] in [list(t) for t in dep.get("targets", [])]:
+            return dep.get("id", i), upload_id
+    raise AssertionError("no upload event found")
+
+
+@pytest.fixture
+def planted(server: dict) -> Iterator[dict[str, Path]]:
+    """A private file outside Gradio's upload folder, and a symlink to it inside that folder
+    named like an article (as a local process could plant one)."""
+    import tempfile
+
+    from gradio.utils import get_upload_folder
+
+    secret = server["tmp"] / "secret.txt"
+    secret.write_text(SECRET)
+    root = Path(get_upload_folder())
+    root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=root))
+    link = folder / "innocent.txt"
+    link.symlink_to(secret)
+    try:
+        yield {"secret": secret, "link": link}
+    finally:
+        shutil.rmtree(folder)
+
+
+def _nothing_got_in(server: dict, http: httpx.Client) -> None:
+    sources = server["tmp"] / "sources"
+    assert not {"secret.txt", "innocent.txt"} & {p.name for p in sources.iterdir()}
+    assert SECRET not in "".join(p.read_text(errors="ignore") for p in sources.glob("*.txt"))
+    from rag import api
+
+    docs = api.documents(server["settings"])
+    assert not {"secret.txt", "innocent.txt"} & {d["source"] for d in docs}
+
+
+def _file(path: Path) -> dict:
+    return {"path": str(path), "meta": {"_type": "gradio.FileData"}}
+
+
+@pytest.mark.parametrize("which", ["secret", "link"])
+def test_the_upload_event_takes_no_file_it_did_not_receive_raw_http(
+    server: dict, http: httpx.Client, planted: dict[str, Path], which: str
+) -> None:
+    import json
+    import uuid
+
+    fn_index, upload_id = _upload_event(http.get("/config").json())
+    session = uuid.uuid4().hex[:10]
+    body = {
+        "data": [[_file(planted[which])], ""],
+        "fn_index": fn_index,
+        "trigger_id": upload_id,
+        "session_hash": session,
+        "event_data": None,
+    }
+    r = http.post("/gradio_api/queue/join", json=body)  # a local process: no Origin header
+    assert r.status_code == 200, r.text
+    completed = None
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as events:
+        for line in events.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    completed = message
+                    break
+    assert completed is not None and completed["success"] is False, completed
+    assert "not uploaded by a user" in json.dumps(completed)
+    _nothing_got_in(server, http)
+
+
+@pytest.mark.parametrize("which", ["secret", "link"])
+def test_the_upload_event_takes_no_file_it_did_not_receive_gradio_client(
+    server: dict, http: httpx.Client, planted: dict[str, Path], which: str
+) -> None:
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(server["url"], verbose=False, analytics_enabled=False, download_files=False)
+    fn_index, _ = _upload_event(client.config)
+    endpoint = client.endpoints[fn_index]
+    endpoint.is_valid = True  # private to the page; a hostile client calls it anyway
+    endpoint._upload_file = lambda f, data_index: f  # send the path itself, upload nothing
+    with pytest.raises(AppError, match="not uploaded by a user"):
+        client.predict([_file(planted[which])], "", fn_index=fn_index)
+    _nothing_got_in(server, http)

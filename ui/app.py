@@ -2,11 +2,12 @@
 
 `build_app` mounts the Gradio Blocks of `ui.page` on a FastAPI app behind the
 local-only middleware of `ui.security`, with Gradio's own safety settings: no monitoring,
-no run history, an upload size limit, no served folders beyond Gradio's cache, a theme
-with system fonts only. `serve` builds the index first when there is none (progress on the
-terminal), loads it, then runs uvicorn; `run_in_thread` does the same in the background for
-tests. `/gradio_api/ask` (named endpoint "ask") returns the answer object of
-`rag ask --json`. No retrieval or answer logic here.
+no run history, an upload size limit, no served folders beyond Gradio's cache, files given
+to events only from Gradio's upload folder, a theme with system fonts only. `serve` builds
+the index first when there is none (progress on the terminal), reports uploads a killed
+run left unindexed, loads the index, then runs uvicorn; `run_in_thread` does the same in
+the background for tests. `/gradio_api/ask` (named endpoint "ask") returns the answer
+object of `rag ask --json`. No retrieval or answer logic here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .assets import CSS
 from .page import build_blocks
 from .security import LocalOnly, allowed_hosts
 
-MAX_UPLOAD = "20mb"
+MAX_UPLOAD = rag.MAX_UPLOAD_BYTES  # Gradio refuses bigger uploads (413); rag.add_sources too
 THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
@@ -42,7 +43,7 @@ def build_app(
     extra = (*extra_hosts, *settings.allowed_hosts.split(","))
     app.add_middleware(LocalOnly, hosts=allowed_hosts(host, extra))
     own = [str(settings.sources.resolve()), str(settings.index.resolve())]
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app,
         demo,
         path="/",
@@ -60,6 +61,11 @@ def build_app(
         theme=THEME,
         css=CSS,
     )
+    # Gradio checks that a file given to an event is one it received (in its upload
+    # folder) only once `launch()` has run, which a mounted app never does: without this,
+    # any client could name any file on the machine and have it copied and indexed.
+    demo.has_launched = True
+    return app
 
 
 def _terminal_progress() -> Callable[[int, int, str], None]:
@@ -87,6 +93,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
         )
         report = rag.index(settings.with_(progress=False), progress=_terminal_progress())
         print(report, file=sys.stderr, flush=True)
+    for source, what in rag.recover_uploads(settings):
+        print(f"{source}: {what}", file=sys.stderr, flush=True)
     print("Loading the index and the embedding model ...", file=sys.stderr, flush=True)
     rag.current_index(settings)
     app = build_app(settings, host=host)

@@ -5,7 +5,9 @@ them to the components of `ui.tabs.LibraryTab` (a clicked title opens in the Cha
 `article`). Each handler returns the components it changes, as `{component: value}`.
 Removing asks first and says exactly what goes: the file, and every article it holds (a
 .jsonl file holds many, and goes whole). A removed file is moved to the trash folder
-(`rag.api.trash_folder`), never unlinked. An upload that cannot be indexed is not kept.
+(`rag.api.trash_folder`), never unlinked. An upload that cannot be indexed is not kept;
+only files in Gradio's upload folder are taken; what a reader skipped in a file (a bad
+JSONL line, a PDF page) is said on its row.
 
 Left out: indexing and the trash themselves (`rag.api`), and the layout (`ui.tabs`).
 """
@@ -41,6 +43,8 @@ REMOVE_MANY = (
 CHANGED = "{file} has changed since you chose it (it now holds {count} articles); choose again."
 REMOVED = "Moved {file} ({count} article{s}) to the trash folder {trash}; kept {days} days."
 FROM_LIBRARY = "From the library"
+INDEXED = "indexed; ask about it now"
+INDEXED_WITH_WARNINGS = "indexed with {n} warning{s}, ask about it now: {warnings}"
 
 
 def progress_callback(progress: gr.Progress) -> Callable[[int, int, str], None]:
@@ -50,6 +54,15 @@ def progress_callback(progress: gr.Progress) -> Callable[[int, int, str], None]:
         progress(done / total if total else None, desc=render.progress_words(done, total, message))
 
     return update
+
+
+def indexed_words(warnings: list[str]) -> str:
+    """An indexed file's row: what its reader skipped (a JSONL line, a PDF page), if anything."""
+    if not warnings:
+        return INDEXED
+    return INDEXED_WITH_WARNINGS.format(
+        n=len(warnings), s="" if len(warnings) == 1 else "s", warnings="; ".join(warnings)
+    )
 
 
 def same_file(source: str, name: str) -> bool:
@@ -142,7 +155,12 @@ class Library:
             return gr.skip()
         names = [p.name for p in paths]
         try:
-            report = rag.add_sources(self.settings, paths, progress=progress_callback(progress))
+            report = rag.add_sources(
+                self.settings,
+                paths,
+                inside=Path(t.files.GRADIO_CACHE),  # only what Gradio received: its upload folder
+                progress=progress_callback(progress),
+            )
         except RagError as e:
             rows = [(name, False, str(e)) for name in names]
             summary = "Nothing was added."
@@ -150,7 +168,8 @@ class Library:
             rows = []
             for name in names:
                 reasons = [r for s, r in report.skipped if same_file(s, name)]
-                rows.append((name, not reasons, "; ".join(reasons) or "indexed; ask about it now"))
+                warned = [w for s, ws in report.warned.items() if same_file(s, name) for w in ws]
+                rows.append((name, not reasons, "; ".join(reasons) or indexed_words(warned)))
             rows += [
                 (s, False, f"skipped: {r}")
                 for s, r in report.skipped
@@ -250,6 +269,7 @@ class Library:
             shown = render.file_report([], str(e))
         else:
             rows = [(s, False, f"skipped: {r}") for s, r in report.skipped]
+            rows += [(s, True, indexed_words(ws)) for s, ws in report.warned.items()]
             shown = render.file_report(rows, str(report))
         return {self.tab.maintenance: shown, **self.listing(query)}
 

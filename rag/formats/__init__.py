@@ -14,14 +14,15 @@ charset); nothing is guessed. Plain text, Markdown bodies and JSONL texts are re
 verbatim, because later offsets must map back to them; HTML and PDF text is produced, as
 paragraphs separated by blank lines: a web page's article body and metadata by `webpage`
 (trafilatura), a PDF's pages here. PDFs are parsed in a child process with a time and memory
-limit, so one hostile file cannot hang or starve the indexer.
+limit, and web pages over 100,000 characters in another with a time limit, so one hostile
+file cannot hang or starve the indexer.
 
 The modules: `listing` (which files), `source` (one file: common checks, then its format's
-reader), `registry` (which reader reads which extension), `text` (.txt, .md), `html`,
-`jsonl`, `pdf` (and `_pdf_child`, the script the PDF child process runs), `metadata`
-(sidecars, front matter values, dates), `decode` (bytes to text) and `files` (size-checked
-reads, paths). To add a format, write its reader and `register_format` its extensions:
-listing, reading and the upload check follow.
+reader), `registry` (which reader reads which extension), `text` (.txt, .md), `html` (and
+`_html_child`, the script its child process runs), `jsonl`, `pdf` (and `_pdf_child`, the
+script the PDF child process runs), `metadata` (sidecars, front matter values, dates),
+`decode` (bytes to text) and `files` (size-checked reads, paths). To add a format, write its
+reader and `register_format` its extensions: listing, reading and the upload check follow.
 
 Left out on purpose: OCR of scanned PDFs, .docx/.epub/.rtf, guessing legacy encodings,
 removing chrome from text files (cleaning happens later), and fetching anything from the
