@@ -136,8 +136,8 @@ def index(
 ) -> IndexReport:
     """Build or update the index from `settings.sources`, after undoing (and reporting in
     `skipped`) any upload a killed run left unindexed."""
-    from .generations import lock
     from .formats import check_sources_folder
+    from .publish import lock
     from .uploads import recover
 
     settings = settings or Settings.load()

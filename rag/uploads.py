@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RagError
-from .generations import lock, write_atomic
-from .indexing import DB_FILE, IndexReport, Progress, build_index, read_manifest
 from .formats import supported
 from .formats.files import os_reason, size
+from .indexing import DB_FILE, IndexReport, Progress, build_index, read_manifest
+from .publish import lock, write_atomic
 from .settings import Settings
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
