@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -48,8 +49,11 @@ def new_id() -> str:
 
 def turn_key(turn: Json) -> str:
     """What tells one saved turn from another: its `turn_id`, or (turns saved without one)
-    its whole content."""
-    return str(turn.get("turn_id") or json.dumps(turn, sort_keys=True, ensure_ascii=False))
+    a digest of its whole content, which the chat then keeps as the turn's id."""
+    if turn.get("turn_id"):
+        return str(turn["turn_id"])
+    content = json.dumps(turn, sort_keys=True, ensure_ascii=False)
+    return "content-" + hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def _reason(error: OSError) -> str:

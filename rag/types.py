@@ -5,14 +5,22 @@ read -> `Document` -> clean -> `CleanText` -> chunk -> `Chunk` -> index -> retri
 `LLMOutput` is checked sentence by sentence (`CheckedSentence`, rag/grounding.py) and the
 run is reported as `LLMRun`. Offsets are always character offsets (Python `str` indices)
 into the document's *cleaned* text unless a name says `raw`. Nothing here does work; it
-only names what flows between modules, and `to_json()` says how an answer is printed.
+only names what flows between modules: `to_json()` says how an answer is printed and
+`Answer.from_json()` reads it back (the chat's saved conversations).
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The items of `data` that name a field of dataclass `cls` (older or newer objects may
+    carry keys it does not know)."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
 
 
 @dataclass
@@ -108,6 +116,11 @@ class Passage:
         del data["sentences"], data["chunk_id"]
         return data
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Passage:
+        """The passage `to_json()` printed; its chunk id (-1) and sentences are not in it."""
+        return cls(**{"chunk_id": -1, **_known(cls, data)})
+
 
 @dataclass
 class Citation:
@@ -125,6 +138,10 @@ class Citation:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Citation:
+        return cls(**_known(cls, data))
 
 
 @dataclass
@@ -148,6 +165,18 @@ class CheckedSentence:
             "overlap": round(self.overlap, 3),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckedSentence:
+        """The sentence `to_json()` printed; the passages it cited are not in it."""
+        return cls(
+            text=data["text"],
+            supported=data["supported"],
+            passages=[],
+            citations=list(data.get("citations", [])),
+            cosine=data.get("cosine", 0.0),
+            overlap=data.get("overlap", 0.0),
+        )
+
 
 @dataclass
 class LLMOutput:
@@ -157,9 +186,14 @@ class LLMOutput:
     tokens: int  # completion tokens (streamed pieces when the server gives no usage)
     seconds: float  # from request to last token
     first_token_s: float  # prompt processing, roughly
+    # The rate an answer object printed, for a run read back from it (`LLMRun.from_json`),
+    # which keeps the rate but not the time to the first token; None: from the timings.
+    printed_rate: float | None = None
 
     @property
     def tokens_per_s(self) -> float:
+        if self.printed_rate is not None:
+            return self.printed_rate
         decode = self.seconds - self.first_token_s
         if self.tokens > 1 and decode > 0:
             return round((self.tokens - 1) / decode, 1)
@@ -191,6 +225,19 @@ class LLMRun:
         if self.removed_markers is not None:
             data["removed_markers"] = self.removed_markers
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LLMRun:
+        seconds = data["seconds"]
+        output = LLMOutput(data["raw"], data["tokens"], seconds, seconds, data["tokens_per_s"])
+        return cls(
+            model=data["model"],
+            output=output,
+            prompt_tokens=data["prompt_tokens"],
+            passages_given=data["passages_given"],
+            grounded=data.get("grounded"),
+            removed_markers=data.get("removed_markers"),
+        )
 
 
 # What a reply is (`Answer.outcome`): an answer, a lead the articles may not bear out (the
@@ -260,3 +307,36 @@ class Answer:
         if self.note:
             data["note"] = self.note
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Answer:
+        """The answer `to_json()` printed, read back: `from_json(d).to_json() == d`.
+
+        Keys it does not know (a chat turn's `turn_id`) are ignored, and an object printed
+        before a key existed gets its default (without `outcome`, it follows `abstained`).
+        Raises ValueError when `data` is not an answer object.
+        """
+        try:
+            sentences, llm = data.get("sentences"), data.get("llm")
+            return cls(
+                question=data["question"],
+                answer=data["answer"],
+                abstained=data["abstained"],
+                citations=[Citation.from_json(c) for c in data.get("citations", [])],
+                passages=[Passage.from_json(p) for p in data.get("passages", [])],
+                timings_ms=dict(data.get("timings_ms", {})),
+                searched=data.get("searched", ""),
+                mode=data.get("mode", "extractive"),
+                sentences=None
+                if sentences is None
+                else [CheckedSentence.from_json(s) for s in sentences],
+                grounded=data.get("grounded"),
+                note=data.get("note", ""),
+                llm=None if llm is None else LLMRun.from_json(llm),
+                confidence=data.get("confidence"),
+                read_on=data.get("read_on"),
+                abstain_reason=data.get("abstain_reason"),
+                outcome=data.get("outcome", ""),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"not an answer object: {type(e).__name__} {e}") from e

@@ -44,7 +44,7 @@ from rag.llm import (
 )
 from rag.retrieve import Retrieved, Sentence
 from rag.settings import Settings
-from rag.types import CheckedSentence, LLMOutput, LLMRun, Passage
+from rag.types import Answer, CheckedSentence, LLMOutput, LLMRun, Passage
 
 QUESTION = "When did Russia's Supreme Court lift the ban on the Taliban?"
 INSTALL = 'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install -e ".[llm]"'
@@ -620,31 +620,33 @@ def test_http_backend_against_llama_cpp_server(llm_index: Settings, llama_server
 def test_ui_flags_unsupported_sentences_and_shows_the_note() -> None:
     from ui import export, render
 
-    answer = {
-        "question": "q",
-        "answer": "The ban was lifted. [1] <b>Brazil</b> won.",
-        "abstained": False,
-        "mode": "llm",
-        "note": "1 of 2 sentences are not backed by the passage they cite.",
-        "sentences": [
-            {"text": "The ban was lifted.", "supported": True, "citations": [1]},
-            {"text": "<b>Brazil</b> won.", "supported": False, "citations": []},
-        ],
-        "citations": [
-            {
-                "n": 1,
-                "doc_id": "d",
-                "title": "T",
-                "publisher": "P",
-                "date": "",
-                "url": "",
-                "quote": "The ban was lifted.",
-                "start": 0,
-                "end": 19,
-            }
-        ],
-        "passages": [],
-    }
+    answer = Answer.from_json(
+        {
+            "question": "q",
+            "answer": "The ban was lifted. [1] <b>Brazil</b> won.",
+            "abstained": False,
+            "mode": "llm",
+            "note": "1 of 2 sentences are not backed by the passage they cite.",
+            "sentences": [
+                {"text": "The ban was lifted.", "supported": True, "citations": [1]},
+                {"text": "<b>Brazil</b> won.", "supported": False, "citations": []},
+            ],
+            "citations": [
+                {
+                    "n": 1,
+                    "doc_id": "d",
+                    "title": "T",
+                    "publisher": "P",
+                    "date": "",
+                    "url": "",
+                    "quote": "The ban was lifted.",
+                    "start": 0,
+                    "end": 19,
+                }
+            ],
+            "passages": [],
+        }
+    )
     bubble = render.answer_bubble(answer, 0)
     assert bubble.count("rag-unsupported") == 1 and "&lt;b&gt;Brazil" in bubble
     assert "not supported by its cited source" in bubble and "1 of 2 sentences" in bubble

@@ -283,6 +283,44 @@ def test_unanswerable_question_abstains(tab: Tab) -> None:
     tab.assert_offline("abstention")
 
 
+def test_an_unsure_reply_looks_unlike_an_answer(tab: Tab, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from rag import api
+    from rag.types import UNSURE
+    from ui.render import UNSURE_LABEL
+
+    unsure_question, real = "Which militant group attacked Moscow in March 2024?", api.answer
+
+    def answer(question: str, *args: Any, **kwargs: Any) -> Any:
+        """The real answer; to `unsure_question`, offered as a lead instead."""
+        result = real(question, *args, **kwargs)
+        if question != unsure_question:
+            return result
+        return replace(result, abstained=True, outcome=UNSURE, confidence=0.31)
+
+    monkeypatch.setattr(api, "answer", answer)  # the app runs in this process
+    page = tab.page
+    answered = ask(page, SEED_QUESTION)
+    lead = ask(page, unsure_question)
+    assert lead.locator(".rag-unsure-label").inner_text() == UNSURE_LABEL
+    assert lead.locator(".rag-cite").count() >= 1 and "confidence 31%" in lead.inner_text()
+    assert answered.locator(".rag-unsure").count() == 0
+    assert "Not found" not in lead.inner_text()
+
+    def look(bubble: Any) -> list[str]:
+        return bubble.locator(".rag-text").evaluate(
+            "e => { const s = getComputedStyle(e); return [s.borderTopStyle, s.color, "
+            "s.backgroundColor]; }"
+        )
+
+    assert look(lead)[0] == "dashed" and look(answered)[0] != "dashed"
+    assert look(lead)[1:] != look(answered)[1:]  # muted text on its own background
+    page.wait_for_selector("#rag-sources .rag-unsure")
+    page.screenshot(path=str(ARTIFACTS / "unsure.png"))
+    tab.assert_offline("unsure")
+
+
 def test_hostile_source_renders_as_inert_text(tab: Tab) -> None:
     page = tab.page
     bubble = ask(page, "Who is the curator of the Quillfeather Museum?")

@@ -12,6 +12,7 @@ import errno
 import os
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from test_conversations import fill, small_tmpfs  # noqa: F401
 from rag import api
 from rag.indexing import build_index
 from rag.settings import Settings
+from rag.types import UNSURE, Answer
 from rag.uploads import NOT_UPLOADED
 from ui import chat as chat_module
 from ui.chat import CONVERSATION_DELETED, NO_SUCH_CONVERSATION, NOT_SAVED
@@ -69,11 +71,12 @@ def test_asking_streams_the_answer_then_shows_and_saves_it(app: WebApp) -> None:
     assert middle and all(set(out) == {tab.chatbot} for out in middle)
     assert tab.question not in last  # the question box keeps what the user typed next
     turns = last[tab.turns]
-    assert [t["question"] for t in turns] == [QUESTION] and "Serenko" in turns[0]["answer"]
+    assert [t.answer.question for t in turns] == [QUESTION]
+    assert "Serenko" in turns[0].answer.answer
     assert last[tab.selected] == 0 and "Sources for" in last[tab.sources]
     assert last[tab.export_one]["interactive"] and last[tab.export_all]["interactive"]
     assert Path(shown(last[tab.export_one])).read_text(encoding="utf-8").startswith("# ")
-    assert app.chat.store.load(last[tab.conv]) == turns
+    assert app.chat.store.load(last[tab.conv]) == [t.to_json() for t in turns]
     assert shown(last[tab.history]) == last[tab.conv]
 
 
@@ -102,7 +105,7 @@ def test_conversations_reopen_and_are_deleted_after_asking(app: WebApp) -> None:
     assert not shown(app.chat.ask_delete([])[tab.clear_confirm]["visible"])
     confirm = app.chat.ask_delete(turns)
     assert confirm[tab.clear_confirm]["visible"] and "1 question," in confirm[tab.clear_text]
-    assert app.chat.store.load(conv) == turns  # asking deletes nothing
+    assert app.chat.store.load(conv) == [t.to_json() for t in turns]  # asking deletes nothing
     deleted = app.chat.delete(conv, False)
     assert CONVERSATION_DELETED in deleted[tab.sources] and deleted[tab.turns] == []
     assert not deleted[tab.clear_confirm]["visible"] and app.chat.store.load(conv) is None
@@ -138,10 +141,49 @@ def test_two_tabs_in_one_conversation_lose_no_turn(app: WebApp) -> None:
         "When did Russia's Supreme Court lift the ban?",
         "Which militant group attacked Moscow in March 2024?",
     ]
-    assert in_b[tab.turns] == saved and len(in_b[tab.chatbot]) == 6  # B shows both turns
+    assert [t.to_json() for t in in_b[tab.turns]] == saved
+    assert len(in_b[tab.chatbot]) == 6  # B shows both turns
     assert in_b[tab.selected] == 2 and "Sources for" in in_b[tab.sources]
     assert len(in_a[tab.turns]) == 2  # A sees B's turn on its next answer or reload
-    assert app.chat.start()[tab.turns] == saved
+    assert [t.to_json() for t in app.chat.start()[tab.turns]] == saved
+
+
+def test_a_conversation_saved_before_outcome_and_turn_ids_reopens_and_grows(app: WebApp) -> None:
+    tab = app.chat.tab
+    old = api.answer(QUESTION, app.chat.settings).to_json()
+    del old["outcome"]  # as saved before the key existed, and without a turn_id
+    conv = "0" * 32
+    app.chat.store.save(conv, [old])
+    reopened = app.chat.reopen(conv, False)
+    assert [t.answer.outcome for t in reopened[tab.turns]] == ["answered"]
+    assert "Serenko" in reopened[tab.chatbot][1]["content"]
+    asked = list(app.chat.ask("When was that?", reopened[tab.turns], conv, 5, False, "extractive"))
+    saved = app.chat.store.load(conv) or []
+    assert len(saved) == 2 and saved[0] == old  # kept as saved, not added again
+    assert len(asked[-1][tab.turns]) == 2
+
+
+def test_an_unsure_reply_is_shown_saved_and_exported_as_a_lead(
+    app: WebApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tab, real = app.chat.tab, api.answer
+
+    def unsure(*args: Any, **kwargs: Any) -> Answer:
+        """The real answer, offered as a lead (what a decision that is unsure returns)."""
+        return replace(real(*args, **kwargs), abstained=True, outcome=UNSURE, confidence=0.31)
+
+    monkeypatch.setattr(api, "answer", unsure)
+    outs = ask(app, QUESTION)
+    last = outs[-1]
+    assert all("rag-unsure" in out[tab.chatbot][-1]["content"] for out in outs[1:-1])
+    bubble = last[tab.chatbot][1]["content"]
+    assert "rag-unsure" in bubble and render.esc(render.UNSURE_LABEL) in bubble
+    assert "Serenko" in bubble and "rag-ref-0-c-1" in bubble and "confidence 31%" in bubble
+    assert render.NOT_FOUND_HEADING not in bubble and "rag-unsure" in last[tab.sources]
+    assert [t["outcome"] for t in app.chat.store.load(last[tab.conv]) or []] == [UNSURE]
+    assert "rag-unsure" in app.chat.reopen(last[tab.conv], False)[tab.chatbot][1]["content"]
+    exported = Path(shown(last[tab.export_one])).read_text(encoding="utf-8")
+    assert f"*{render.UNSURE_LABEL}*" in exported and "Confidence: 31%" in exported
 
 
 def test_an_answer_that_cannot_be_saved_stays_on_screen_and_says_why(
@@ -156,7 +198,7 @@ def test_an_answer_that_cannot_be_saved_stays_on_screen_and_says_why(
         m.setattr(os, "fsync", enospc)
         last = ask(app, QUESTION)[-1]
     turns, conv = last[tab.turns], last[tab.conv]
-    assert [t["question"] for t in turns] == [QUESTION]  # kept, with its sources
+    assert [t.answer.question for t in turns] == [QUESTION]  # kept, with its sources
     assert "Serenko" in last[tab.chatbot][1]["content"] and "Sources for" in last[tab.sources]
     note = NOT_SAVED.format(reason="no space left on device", folder=folder)
     assert last[tab.chatbot][-1]["content"] == render.error_bubble(note)
@@ -179,7 +221,7 @@ def test_a_real_full_disk_keeps_the_answer_on_screen(
     fill(small_tmpfs)
     last = ask(app, QUESTION)[-1]
     tab = app.chat.tab
-    assert [t["question"] for t in last[tab.turns]] == [QUESTION]
+    assert [t.answer.question for t in last[tab.turns]] == [QUESTION]
     assert "could not be saved: no space left on device" in last[tab.chatbot][-1]["content"]
     assert app.chat.store.load(last[tab.conv]) is None
     assert not list(app.chat.store.folder.glob(".tmp-*"))
@@ -188,10 +230,10 @@ def test_a_real_full_disk_keeps_the_answer_on_screen(
 def test_a_clicked_citation_opens_its_article_with_the_quote(app: WebApp) -> None:
     tab = app.chat.tab
     turns = ask(app, QUESTION)[-1][tab.turns]
-    citation = turns[0]["citations"][0]
+    citation = turns[0].answer.citations[0]
     opened = app.chat.open_cite(turns, False, gr.EventData(None, {"turn": 0, "n": 1, "kind": "c"}))
     assert opened[tab.selected] == 0 and "Source [1]" in opened[tab.article]
-    assert render.esc(citation["quote"]) in opened[tab.article]
+    assert render.esc(citation.quote) in opened[tab.article]
     for bad in ({"turn": 5, "n": 1, "kind": "c"}, {"turn": 0, "n": 9, "kind": "c"}, {"n": "x"}):
         assert app.chat.open_cite(turns, False, gr.EventData(None, bad)) == gr.skip()
     picked = app.chat.select_turn(turns, True, gr.SelectData(None, {"index": [1, 0], "value": ""}))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 
 import pytest
 
+from rag.types import NOT_FOUND, UNSURE, Answer, Citation, Passage
 from ui import export, render
 
 XSS = [
@@ -26,43 +28,55 @@ XSS = [
 RAW_TAG = re.compile(r"<\s*(script|img|iframe|svg|a\s+href=.javascript)", re.I)
 
 
-def make_answer(text: str = "On April 17, 2025, the court lifted the ban.", **meta: str) -> dict:
+def make_answer(text: str = "On April 17, 2025, the court lifted the ban.", **meta: str) -> Answer:
     doc = "Intro sentence. " + text + " More text."
     start = doc.index(text)
-    citation = {
-        "n": 1,
-        "doc_id": "d1",
-        "title": meta.get("title", "Court lifts ban"),
-        "publisher": meta.get("publisher", "Paper"),
-        "date": "2025-04-18",
-        "url": meta.get("url", "https://example.org/a"),
-        "quote": text,
-        "start": start,
-        "end": start + len(text),
-    }
-    passage = {
-        "rank": 1,
-        "doc_id": "d1",
-        "title": citation["title"],
-        "publisher": citation["publisher"],
-        "date": "2025-04-18",
-        "url": citation["url"],
-        "text": doc,
-        "start": 0,
-        "end": len(doc),
-        "score": 1.0,
-        "similarity": 0.6234,
-        "source": "court.txt",
-    }
-    return {
-        "question": meta.get("question", "When was the ban lifted?"),
-        "answer": f"{text} [1]",
-        "abstained": False,
-        "citations": [citation],
-        "passages": [passage],
-        "timings_ms": {},
-        "searched": meta.get("searched", ""),
-    }
+    citation = Citation(
+        n=1,
+        doc_id="d1",
+        title=meta.get("title", "Court lifts ban"),
+        publisher=meta.get("publisher", "Paper"),
+        date="2025-04-18",
+        url=meta.get("url", "https://example.org/a"),
+        quote=text,
+        start=start,
+        end=start + len(text),
+    )
+    passage = Passage(
+        rank=1,
+        chunk_id=0,
+        doc_id="d1",
+        title=citation.title,
+        publisher=citation.publisher,
+        date="2025-04-18",
+        url=citation.url,
+        text=doc,
+        start=0,
+        end=len(doc),
+        score=1.0,
+        similarity=0.6234,
+        source="court.txt",
+    )
+    return Answer(
+        question=meta.get("question", "When was the ban lifted?"),
+        answer=f"{text} [1]",
+        abstained=False,
+        citations=[citation],
+        passages=[passage],
+        timings_ms={},
+        searched=meta.get("searched", ""),
+    )
+
+
+def not_found(base: Answer, /, **changes: object) -> Answer:
+    """`base` as a "not found" reply: no citations, the same passages."""
+    fields: dict = {"answer": "The sources do not contain an answer.", "citations": []}
+    return replace(base, abstained=True, outcome=NOT_FOUND, **{**fields, **changes})
+
+
+def unsure(base: Answer, /, **changes: object) -> Answer:
+    """`base` as an unsure reply: its quote offered as a lead."""
+    return replace(base, abstained=True, outcome=UNSURE, **changes)
 
 
 def assert_inert(fragment: str) -> None:
@@ -125,17 +139,18 @@ def test_answer_bubble_has_clickable_markers_and_sources() -> None:
     assert "Court lifts ban" in out and "original ↗" in out
     assert "Searched" not in out
     # a literal [7] with no citation 7 stays text
-    answer["answer"] += " see [7]"
+    answer.answer += " see [7]"
     assert "rag-ref-3-c-7" not in render.answer_bubble(answer, 3)
 
 
-def test_answer_bubble_shows_the_readers_confidence_when_it_chose() -> None:
+def test_answer_bubble_shows_the_confidence_when_there_is_one() -> None:
     answer = make_answer()
     assert "rag-confidence" not in render.answer_bubble(answer, 0)  # the cosine scorer chose
-    out = render.answer_bubble({**answer, "confidence": 0.874}, 0)
-    assert "reader confidence 87%" in out and render.esc(render.CONFIDENCE_HELP) in out
-    assert "reader confidence" not in render.answer_bubble(
-        {**answer, "confidence": 0.9}, 0, partial="On April …"
+    out = render.answer_bubble(replace(answer, confidence=0.874), 0)
+    assert ">confidence 87%<" in out and render.esc(render.CONFIDENCE_HELP) in out
+    assert "shown is right" in render.CONFIDENCE_HELP
+    assert "confidence" not in render.answer_bubble(
+        replace(answer, confidence=0.9), 0, partial="On April …"
     )
 
 
@@ -170,15 +185,17 @@ def test_hostile_source_text_is_inert_everywhere(payload: str) -> None:
         "publisher": payload,
         "date": "2025",
         "url": "javascript:alert(9)",
-        "text": answer["passages"][0]["text"],
+        "text": answer.passages[0].text,
     }
-    c = answer["citations"][0]
-    assert_inert(render.answer_bubble(answer, 0, partial=answer["answer"][:30]))
+    c = answer.citations[0]
+    assert_inert(render.answer_bubble(answer, 0, partial=answer.answer[:30]))
     fragments = [
-        render.user_bubble(answer["question"]),
+        render.user_bubble(answer.question),
         render.answer_bubble(answer, 0),
+        render.answer_bubble(unsure(answer), 0),
         render.sources_panel(answer, 0, show_scores=True),
-        render.article_view(doc, c["start"], c["end"], label=payload, quote=c["quote"]),
+        render.sources_panel(unsure(answer), 0),
+        render.article_view(doc, c.start, c.end, label=payload, quote=c.quote),
         render.library_table([{**doc, "chunks": 2, "added_at": payload}], ""),
         render.file_report([(f"{payload}.txt", False, payload)], payload),
         render.error_bubble(payload),
@@ -186,8 +203,8 @@ def test_hostile_source_text_is_inert_everywhere(payload: str) -> None:
     for fragment in fragments:
         assert_inert(fragment)
         assert html.escape(payload, quote=True) in fragment  # shown, as text
-    assert "javascript:alert(9)" in render.meta_line(doc)  # shown, as text only
-    assert '<span class="rag-badurl">javascript:alert(9)</span>' in render.meta_line(doc)
+    meta = render.meta_line(doc["publisher"], doc["date"], doc["url"])
+    assert '<span class="rag-badurl">javascript:alert(9)</span>' in meta  # shown, as text only
 
 
 def test_sources_panel_marks_quote_inside_its_passage_and_scores_on_request() -> None:
@@ -201,15 +218,8 @@ def test_sources_panel_marks_quote_inside_its_passage_and_scores_on_request() ->
 
 
 def test_abstention_says_why_and_offers_closest_passages() -> None:
-    answer = make_answer()
     why = "The question asks for a <date>, and no sentence close enough to answer holds one."
-    answer.update(
-        abstained=True,
-        answer="The sources do not contain an answer.",
-        citations=[],
-        note=why,
-        abstain_reason="no_figure",
-    )
+    answer = not_found(make_answer(), note=why, abstain_reason="no_figure", confidence=0.03)
     bubble = render.answer_bubble(answer, 0)
     assert "Not found in the sources" in bubble and "rag-ref-0-p-1" in bubble
     assert "asks for a &lt;date&gt;" in bubble and "<date>" not in bubble
@@ -219,15 +229,16 @@ def test_abstention_says_why_and_offers_closest_passages() -> None:
     md = export.answer_markdown(answer)
     assert "**Not found in the sources.**" in md and "Closest passages" in md
     assert "*Why:* The question asks for a" in md
+    # Not found shows no confidence: it is that of an answer not shown.
+    assert "confidence" not in bubble and "Confidence" not in md
+    assert render.UNSURE_LABEL not in bubble + panel + md
 
 
 def test_a_not_found_answer_offers_the_same_passages_everywhere() -> None:
-    answer = make_answer()
-    base = answer["passages"][0]
-    answer.update(
-        abstained=True,
-        citations=[],
-        passages=[{**base, "rank": r, "doc_id": f"d{r}", "title": f"T{r}"} for r in range(1, 6)],
+    base = make_answer().passages[0]
+    answer = not_found(
+        make_answer(),
+        passages=[replace(base, rank=r, doc_id=f"d{r}", title=f"T{r}") for r in range(1, 6)],
     )
     bubble, panel = render.answer_bubble(answer, 0), render.sources_panel(answer, 0)
     md = export.answer_markdown(answer)
@@ -241,11 +252,60 @@ def test_a_not_found_answer_offers_the_same_passages_everywhere() -> None:
     )
 
 
+def test_an_unsure_reply_reads_as_a_lead_not_as_an_answer() -> None:
+    answered = make_answer()
+    lead = unsure(answered, confidence=0.41, note="The reader is unsure <of it>.")
+    label = render.esc(render.UNSURE_LABEL)
+    bubble = render.answer_bubble(lead, 0)
+    assert '<div class="rag-text rag-unsure"><span class="rag-unsure-label">' in bubble
+    assert bubble.count(label) == 1 and render.NOT_FOUND_HEADING not in bubble
+    assert bubble.index(label) < bubble.index("the court lifted") < bubble.index("rag-ref-0-c-1")
+    assert ">confidence 41%<" in bubble and "rag-srclist" in bubble  # its source, to open
+    assert "unsure &lt;of it&gt;" in bubble
+    assert "rag-unsure" not in render.answer_bubble(answered, 0)
+    panel = render.sources_panel(lead, 0)
+    assert panel.count(label) == 1 and "rag-unsure" in panel and "rag-ref-0-c-1" in panel
+    assert render.NOT_FOUND_HEADING not in panel
+    assert "rag-unsure" not in render.sources_panel(answered, 0)
+    # A reply that begins with the label's words shows them once, as the label, also while
+    # it streams.
+    worded = unsure(lead, answer=f"{render.UNSURE_LABEL} {answered.answer}")
+    assert render.answer_bubble(worded, 0).count("articles may not") == 1
+    for partial in ("The articles …", f"{render.UNSURE_LABEL} On April …"):
+        shown = render.answer_bubble(worded, 0, partial=partial)
+        assert shown.count("articles may not") == 1 and "rag-unsure" in shown
+
+
+def test_the_unsure_label_is_the_lead_rag_writes() -> None:
+    from rag import extractive
+
+    assert getattr(extractive, "UNSURE_LEAD", render.UNSURE_LABEL) == render.UNSURE_LABEL
+
+
+def test_the_markdown_export_says_each_outcome() -> None:
+    answered = replace(make_answer(), confidence=0.874)
+    md = export.answer_markdown(answered)
+    assert "lifted the ban. [1]\n\nConfidence: 87%\n\nSources:" in md
+    assert render.UNSURE_LABEL not in md and render.NOT_FOUND_HEADING not in md
+    lead = unsure(answered, confidence=0.41, note="The reader is unsure.")
+    md = export.answer_markdown(lead)
+    assert f"*{render.UNSURE_LABEL}* On April 17, 2025, the court lifted the ban. [1]" in md
+    assert "Confidence: 41%" in md and "*Why:* The reader is unsure." in md
+    assert "Sources:" in md and "> On April 17" in md
+    worded = unsure(lead, answer=f"{render.UNSURE_LABEL} {answered.answer}")
+    assert export.answer_markdown(worded) == md  # the label's words, once
+    gone = not_found(answered, note="Nothing close enough.")
+    md = export.answer_markdown(gone)
+    assert "**Not found in the sources.** The sources do not contain an answer." in md
+    assert "*Why:* Nothing close enough." in md and "Closest passages:" in md
+    assert "Confidence" not in md and render.UNSURE_LABEL not in md
+
+
 def test_one_source_line_per_article_with_each_quote_clickable() -> None:
     answer = make_answer()
-    c1 = answer["citations"][0]
-    answer["citations"] = [c1, {**c1, "n": 2}, {**c1, "n": 3, "doc_id": "d2", "title": "Other"}]
-    answer["answer"] += " More [2] and [3]"
+    c1 = answer.citations[0]
+    answer.citations = [c1, replace(c1, n=2), replace(c1, n=3, doc_id="d2", title="Other")]
+    answer.answer += " More [2] and [3]"
     bubble = render.answer_bubble(answer, 0)
     lines = re.findall(r"<li>.*?</li>", bubble.split('class="rag-srclist"')[1])
     assert len(lines) == 2
@@ -377,9 +437,10 @@ def test_the_markdown_export_renders_hostile_text_as_the_same_text(attack: str) 
         question=f"Q {attack}",
         searched=f"S {attack}",
     )
-    answer["passages"][0]["source"] = f"f {attack}.txt"
-    abstained = {**answer, "abstained": True, "citations": [], "note": f"N {attack}"}
-    for each in (answer, abstained):
+    answer.passages[0].source = f"f {attack}.txt"
+    abstained = not_found(answer, answer=f"A {attack}", note=f"N {attack}")
+    lead = unsure(answer, note=f"N {attack}", confidence=0.2)
+    for each in (answer, abstained, lead):
         out = md.render(export.conversation_markdown([each], title=f"C {attack}"))
         hrefs = re.findall(r"<(?:a|img)\b[^>]*>", out)
         assert hrefs == ['<a href="https://example.org/a">'] * len(hrefs), hrefs

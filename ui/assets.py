@@ -106,6 +106,11 @@ CSS = """
 .rag-abstain { border-left: 4px solid #d97706; padding: 4px 8px;
   background: rgba(217, 119, 6, 0.08); }
 .rag-closest { margin-top: 6px; font-size: 0.9em; }
+/* An unsure reply: a lead, not an answer; muted and dashed so it never reads as one. */
+.rag-unsure { border: 1px dashed #9ca3af; border-radius: 6px; padding: 4px 8px;
+  background: rgba(107, 114, 128, 0.08); }
+.rag-unsure-label { display: block; font-size: 0.85em; font-weight: 600; font-style: italic;
+  color: #6b7280; }
 .rag-error { border-left: 4px solid #dc2626; padding: 4px 8px;
   background: rgba(220, 38, 38, 0.08); }
 .rag-meta { font-size: 0.85em; opacity: 0.85; }

@@ -3,9 +3,10 @@
 `Chat(settings, modes, tab, prefs)` holds the handlers as methods and `wire()` connects
 them to the components of `ui.tabs.ChatTab` (and reads `SettingsTab`'s k, mode and match
 scores). Each handler returns the components it changes, as `{component: value}`; the
-others keep their value. A conversation is a list of CONTRACT answer objects; the chat
-bubbles, the sources panel and the Markdown exports are all drawn from it. Every finished
-answer is saved with `rag.conversations` (beside the index, or RAG_CONVERSATIONS), so a
+others keep their value. A conversation is a list of `Turn`s, each a `rag.types.Answer`
+and its id; the chat bubbles, the sources panel and the Markdown exports are all drawn
+from their answers. Every finished answer is saved (as its answer object, `turn_id` added)
+with `rag.conversations` (beside the index, or RAG_CONVERSATIONS), so a
 reload or a restart reopens the latest conversation and lists the earlier ones. Saving
 adds the tab's new turn to what is saved, so two tabs asking in one conversation keep
 both turns, and the tab that asks then shows every saved turn; the other sees them on its
@@ -21,15 +22,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 # ui/__init__.py (run before this module) has switched Gradio's analytics off already.
 import gradio as gr
 
 from rag import api as rag
-from rag.conversations import ConversationStore, conversations_folder, new_id
+from rag.conversations import ConversationStore, conversations_folder, new_id, turn_key
 from rag.errors import RagError, SaveError
 from rag.settings import MAX_K, Settings
+from rag.types import Answer, Citation, Passage
 
 from . import export, render
 from .tabs import ChatTab, SettingsTab, Updates
@@ -52,12 +55,41 @@ NOT_SAVED = (
 )
 
 
-def messages(turns: list[Json]) -> list[Json]:
-    """The chat history (messages format) drawn from the conversation's answer objects."""
+@dataclass
+class Turn:
+    """One question of a conversation: its answer, and the id that tells it from the turns
+    other tabs add to the same conversation (`rag.conversations.turn_key`)."""
+
+    answer: Answer
+    turn_id: str
+
+    def to_json(self) -> Json:
+        """The turn as a conversation file keeps it: the answer object and its `turn_id`."""
+        return {**self.answer.to_json(), "turn_id": self.turn_id}
+
+
+def turns_of(saved: list[Json]) -> list[Turn]:
+    """The turns of a saved conversation. One that is no answer object is not shown (its
+    file keeps it: saving only ever adds turns)."""
+    turns = []
+    for data in saved:
+        try:
+            turns.append(Turn(Answer.from_json(data), turn_key(data)))
+        except ValueError as e:
+            log.warning("a saved turn is not shown: %s", e)
+    return turns
+
+
+def answers(turns: list[Turn]) -> list[Answer]:
+    return [t.answer for t in turns]
+
+
+def messages(turns: list[Turn]) -> list[Json]:
+    """The chat history (messages format) drawn from the conversation's answers."""
     out: list[Json] = []
     for i, turn in enumerate(turns):
-        out.append({"role": "user", "content": render.user_bubble(turn["question"])})
-        out.append(_reply(render.answer_bubble(turn, i)))
+        out.append({"role": "user", "content": render.user_bubble(turn.answer.question)})
+        out.append(_reply(render.answer_bubble(turn.answer, i)))
     return out
 
 
@@ -151,12 +183,12 @@ class Chat:
         ids = {value for _, value in choices}
         return gr.update(choices=choices, value=current if current in ids else None)
 
-    def _show(self, conv: str, turns: list[Json], show_scores: bool) -> Updates:
+    def _show(self, conv: str, turns: list[Turn], show_scores: bool) -> Updates:
         """Conversation `conv` in the chat, with its last answer's sources shown (the
         components of `ChatTab.conversation_outputs`)."""
         t, last = self.tab, len(turns) - 1
         panel = (
-            render.sources_panel(turns[last], last, show_scores=show_scores)
+            render.sources_panel(turns[last].answer, last, show_scores=show_scores)
             if turns
             else render.SOURCES_PLACEHOLDER
         )
@@ -167,8 +199,8 @@ class Chat:
             t.selected: last,
             t.sources: panel,
             t.article: render.ARTICLE_PLACEHOLDER,
-            t.export_all: download(export.conversation_file(turns)),
-            t.export_one: download(export.answer_file(turns, last)),
+            t.export_all: download(export.conversation_file(answers(turns))),
+            t.export_one: download(export.answer_file(answers(turns), last)),
             t.history: self.history(conv),
         }
 
@@ -177,7 +209,7 @@ class Chat:
         prefs = self.store.preferences()
         show_scores = bool(prefs.get("show_scores", False))
         latest = next(iter(self.store.list()), None)
-        turns = self.store.load(latest["id"]) if latest else None
+        turns = turns_of(self.store.load(latest["id"]) or []) if latest else []
         shown = self._show(latest["id"], turns, show_scores) if latest and turns else self.new()
         shown[self.prefs.show_scores] = gr.update(value=show_scores)
         k, mode = prefs.get("k"), prefs.get("mode")
@@ -193,17 +225,17 @@ class Chat:
 
     def reopen(self, conv: str | None, show_scores: bool) -> Updates:
         """A conversation was picked from the list: show it (or say it is gone)."""
-        turns = self.store.load(conv or "")
-        if turns is None:
+        saved = self.store.load(conv or "")
+        if saved is None:
             return {**self.new(), self.tab.sources: render.error_bubble(NO_SUCH_CONVERSATION)}
-        return self._show(str(conv), turns, show_scores)
+        return self._show(str(conv), turns_of(saved), show_scores)
 
-    def ask_delete(self, turns: list[Json]) -> Updates:
+    def ask_delete(self, turns: list[Turn]) -> Updates:
         """Show the confirmation, saying what goes; nothing is deleted yet."""
         t = self.tab
         if not turns:
             return {t.clear_confirm: gr.update(visible=False), t.clear_text: ""}
-        title = render.esc(turns[0].get("question", ""))
+        title = render.esc(turns[0].answer.question)
         n = f"{len(turns)} question{'s' if len(turns) != 1 else ''}"
         text = DELETE_QUESTION.format(n=n, title=title)
         return {t.clear_confirm: gr.update(visible=True), t.clear_text: text}
@@ -229,7 +261,7 @@ class Chat:
         self,
         question: str,
         history: list[str],
-        turns: list[Json],
+        turns: list[Turn],
         conv: str,
         k: float,
         show_scores: bool,
@@ -249,7 +281,7 @@ class Chat:
                 raise RagError(f"Answer mode {mode!r} is not available.")
             answer = rag.answer(
                 question, self.settings, k=int(k), history=history or None, mode=mode
-            ).to_json()
+            )
         except Exception as e:  # a RagError says what to do; anything else is our bug
             if not isinstance(e, RagError):
                 log.exception("answering %r failed", question)
@@ -257,41 +289,41 @@ class Chat:
             yield {t.chatbot: [*asked, _reply(render.error_bubble(message))], t.question: question}
             return
         turn = len(turns)
-        words = answer["answer"].split(" ")
+        words = answer.answer.split(" ")
         step = max(1, -(-len(words) // STREAM_STEPS))
         for end in range(step, len(words), step):
-            partial = " ".join(words[:end]) + " …"
+            partial = " ".join(words[:end]) + render.STILL_STREAMING
             yield {t.chatbot: [*asked, _reply(render.answer_bubble(answer, turn, partial=partial))]}
             time.sleep(STREAM_DELAY)
-        answer["turn_id"] = new_id()  # how the store tells this turn from another tab's
-        turns, conv, unsaved = [*turns, answer], conv or new_id(), []
-        try:
-            turns = self.store.save(conv, turns)  # with the turns other tabs added
+        new = Turn(answer, new_id())  # the id tells this turn from another tab's
+        turns, conv, unsaved = [*turns, new], conv or new_id(), []
+        try:  # with the turns other tabs added
+            turns = turns_of(self.store.save(conv, [x.to_json() for x in turns]))
         except SaveError as e:
             note = NOT_SAVED.format(reason=e.reason, folder=e.folder)
             unsaved = [_reply(render.error_bubble(note))]
-        turn = [x.get("turn_id") for x in turns].index(answer["turn_id"])
+        turn = [x.turn_id for x in turns].index(new.turn_id)
         yield {
             t.chatbot: messages(turns) + unsaved,
             t.turns: turns,
             t.selected: turn,
             t.sources: render.sources_panel(answer, turn, show_scores=show_scores),
-            t.export_all: download(export.conversation_file(turns)),
-            t.export_one: download(export.answer_file(turns, turn)),
+            t.export_all: download(export.conversation_file(answers(turns))),
+            t.export_one: download(export.answer_file(answers(turns), turn)),
             t.conv: conv,
             t.history: self.history(conv),
         }
 
     def ask(
-        self, question: str, turns: list[Json], conv: str, k: float, show_scores: bool, mode: str
+        self, question: str, turns: list[Turn], conv: str, k: float, show_scores: bool, mode: str
     ) -> Iterator[Updates]:
         """The question box: a follow-up of the conversation's earlier questions."""
-        history = [t["question"] for t in turns]
+        history = [t.answer.question for t in turns]
         yield from self._ask((question or "").strip(), history, turns, conv, k, show_scores, mode)
 
     def ask_alone(
         self,
-        turns: list[Json],
+        turns: list[Turn],
         conv: str,
         k: float,
         show_scores: bool,
@@ -302,12 +334,12 @@ class Chat:
         turn = _clicked(evt).get("turn")
         question = ""
         if isinstance(turn, int) and 0 <= turn < len(turns):
-            question = str(turns[turn]["question"])
+            question = turns[turn].answer.question
         yield from self._ask(question, [], turns, conv, k, show_scores, mode)
 
     def ask_example(
         self,
-        turns: list[Json],
+        turns: list[Turn],
         conv: str,
         k: float,
         show_scores: bool,
@@ -321,7 +353,7 @@ class Chat:
 
     # --- the sources panel and the article reader ---
 
-    def open_cite(self, turns: list[Json], show_scores: bool, evt: gr.EventData) -> Updates:
+    def open_cite(self, turns: list[Turn], show_scores: bool, evt: gr.EventData) -> Updates:
         """A [n] marker, source or passage was clicked: show its article, quote marked."""
         data, t = _clicked(evt), self.tab
         try:
@@ -330,30 +362,30 @@ class Chat:
             return gr.skip()
         if not 0 <= turn < len(turns) or kind not in ("c", "p"):
             return gr.skip()
-        answer = turns[turn]
+        answer = turns[turn].answer
+        item: Citation | Passage | None
         if kind == "c":
-            item = next((c for c in answer["citations"] if c["n"] == n), None)
-            label, quote = f"Source [{n}] — the quoted sentence is highlighted", "quote"
+            item = next((c for c in answer.citations if c.n == n), None)
+            label = f"Source [{n}] — the quoted sentence is highlighted"
         else:
-            item = next((p for p in answer["passages"] if p["rank"] == n), None)
-            label, quote = f"Passage ({n}) — the retrieved passage is highlighted", ""
+            item = next((p for p in answer.passages if p.rank == n), None)
+            label = f"Passage ({n}) — the retrieved passage is highlighted"
         if item is None:
             return gr.skip()
         try:
-            doc = rag.document(self.settings, item["doc_id"])
+            doc = rag.document(self.settings, item.doc_id)
         except RagError as e:
             return {t.article: render.error_bubble(str(e))}
-        article = render.article_view(
-            doc, item["start"], item["end"], label=label, quote=item["quote"] if quote else ""
-        )
+        quote = item.quote if isinstance(item, Citation) else ""
+        article = render.article_view(doc, item.start, item.end, label=label, quote=quote)
         return {
             t.sources: render.sources_panel(answer, turn, show_scores=show_scores),
             t.article: article,
             t.selected: turn,
-            t.export_one: download(export.answer_file(turns, turn)),
+            t.export_one: download(export.answer_file(answers(turns), turn)),
         }
 
-    def select_turn(self, turns: list[Json], show_scores: bool, evt: gr.SelectData) -> Updates:
+    def select_turn(self, turns: list[Turn], show_scores: bool, evt: gr.SelectData) -> Updates:
         """A chat message was clicked: show the sources of that answer."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         turn = (index if isinstance(index, int) else -1) // 2
@@ -361,13 +393,14 @@ class Chat:
             return gr.skip()
         t = self.tab
         return {
-            t.sources: render.sources_panel(turns[turn], turn, show_scores=show_scores),
+            t.sources: render.sources_panel(turns[turn].answer, turn, show_scores=show_scores),
             t.selected: turn,
-            t.export_one: download(export.answer_file(turns, turn)),
+            t.export_one: download(export.answer_file(answers(turns), turn)),
         }
 
-    def redraw_sources(self, turns: list[Json], turn: int, show_scores: bool) -> Updates:
+    def redraw_sources(self, turns: list[Turn], turn: int, show_scores: bool) -> Updates:
         """The match-scores setting changed: redraw the sources shown."""
         if not 0 <= turn < len(turns):
             return gr.skip()
-        return {self.tab.sources: render.sources_panel(turns[turn], turn, show_scores=show_scores)}
+        answer = turns[turn].answer
+        return {self.tab.sources: render.sources_panel(answer, turn, show_scores=show_scores)}

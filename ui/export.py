@@ -1,17 +1,17 @@
 """Markdown exports of answers and conversations, ready to paste into a report.
 
 An export shows what the chat showed: the question, what was searched when it differs,
-the answer with its [n] markers as written, the note, then one entry per cited article
-(title linked to the original, publisher, date, file) with each of its quotes and where
-in the file's cleaned text the quote sits; a "not found" answer lists the same closest
-passages the chat offers. Text from articles and users is backslash-escaped wherever
-CommonMark or GitHub's Markdown would read it as markup (every bracket, emphasis, code,
-HTML, entity, table and strikethrough character, and block marks at line starts), so a
-hostile `![a[b]](http://...)` or `<http://...>` stays text that reads the same once
-rendered; only a citation marker like "[1]" that no link can follow stays as written.
-`conversation_file` and `answer_file`
-write an export to a file of its own under one temporary folder, for a download button.
-No Gradio here.
+the answer with its [n] markers as written (an unsure reply under the chat's label), its
+confidence, the note (why it abstained, for an unsure or "not found" reply), then one
+entry per cited article (title linked to the original, publisher, date, file) with each
+of its quotes and where in the file's cleaned text the quote sits; a "not found" answer
+lists the same closest passages the chat offers. Text from articles and users is
+backslash-escaped wherever CommonMark or GitHub's Markdown would read it as markup (every
+bracket, emphasis, code, HTML, entity, table and strikethrough character, and block marks
+at line starts), so a hostile `![a[b]](http://...)` or `<http://...>` stays text that
+reads the same once rendered; only a citation marker like "[1]" that no link can follow
+stays as written. `conversation_file` and `answer_file` write an export to a file of its
+own under one temporary folder, for a download button. No Gradio here.
 """
 
 from __future__ import annotations
@@ -24,14 +24,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
 
+from rag.types import NOT_FOUND, UNSURE, Answer, Citation, Passage
+
 from .render import (
     NOT_FOUND_HEADING,
     UNSUPPORTED_LABEL,
+    UNSURE_LABEL,
+    after_label,
     by_article,
     closest,
+    percent,
     safe_url,
 )
-from .types import Json
 
 # A citation marker "[1]" that no "(", "[" or ":" follows, kept as written; else one of the
 # characters that make markup anywhere in a line, or an "&" that starts an entity.
@@ -67,72 +71,77 @@ def _quote(text: str) -> str:
     return "\n".join("> " + md_text(line.lstrip()) for line in str(text).splitlines() or [""])
 
 
-def _where(item: Json, files: dict[str, str]) -> str:
+def _where(item: Citation | Passage, files: dict[str, str]) -> str:
     """Title (linked), publisher, date, file: where a quote or passage came from."""
-    title = str(item.get("title") or item.get("doc_id") or "Untitled")
-    head = md_link(item.get("url"), title) if safe_url(item.get("url")) else md_text(title)
-    bits = [md_text(item[k]) for k in ("publisher", "date") if item.get(k)]
-    if item.get("url") and not safe_url(item.get("url")):
-        bits.append(f"address {md_text(item['url'])}")
-    source = files.get(str(item.get("doc_id"))) or item.get("source")
+    title = str(item.title or item.doc_id or "Untitled")
+    head = md_link(item.url, title) if safe_url(item.url) else md_text(title)
+    bits = [md_text(value) for value in (item.publisher, item.date) if value]
+    if item.url and not safe_url(item.url):
+        bits.append(f"address {md_text(item.url)}")
+    source = files.get(str(item.doc_id))
     if source:
         bits.append(f"file {md_text(source)}")
     return head + (" — " + ", ".join(bits) if bits else "")
 
 
-def _files(answer: Json) -> dict[str, str]:
+def _files(answer: Answer) -> dict[str, str]:
     """doc_id -> source file, from the answer's passages (citations come from them)."""
-    return {
-        str(p.get("doc_id")): str(p["source"])
-        for p in answer.get("passages", [])
-        if p.get("source")
-    }
+    return {str(p.doc_id): str(p.source) for p in answer.passages if p.source}
 
 
-def answer_markdown(answer: Json, *, heading: str = "##") -> str:
-    """One answer as Markdown: question, searched query, answer, sources with their quotes."""
-    files = _files(answer)
-    lines = [f"{heading} {md_text(answer.get('question', ''))}", ""]
-    searched = answer.get("searched") or ""
-    if searched and searched != answer.get("question"):
-        lines += [f"*Searched:* {md_text(searched)}", ""]
-    if answer.get("abstained"):
-        lines += [f"**{NOT_FOUND_HEADING}.** {md_text(answer.get('answer', ''))}", ""]
-        if answer.get("note"):
-            lines += [f"*Why:* {md_text(answer['note'])}", ""]
-        passages = closest(answer)
-        if passages:
-            lines += ["Closest passages:", ""]
-            for p in passages:
-                lines += [
-                    f"({int(p['rank'])}) {_where(p, files)}",
-                    "",
-                    _quote(p.get("text", "")),
-                    "",
-                ]
-        return "\n".join(lines).rstrip() + "\n"
-    if answer.get("sentences"):
-        shown = [
-            md_text(x.get("text", ""))
-            + "".join(f" [{int(n)}]" for n in x.get("citations", []))
-            + ("" if x.get("supported", True) else f" ⚠ *({UNSUPPORTED_LABEL})*")
-            for x in answer["sentences"]
-        ]
-        lines += [" ".join(shown), ""]
-    else:
-        lines += [md_text(answer.get("answer", "")), ""]
-    if answer.get("note"):
-        lines += [f"*Note:* {md_text(answer['note'])}", ""]
-    groups = by_article(answer.get("citations", []))
-    if groups:
-        lines += ["Sources:", ""]
+def _not_found(answer: Answer, files: dict[str, str]) -> list[str]:
+    """A "not found" reply: why, then the closest passages, each quoted."""
+    lines = [f"**{NOT_FOUND_HEADING}.** {md_text(answer.answer)}", ""]
+    if answer.note:
+        lines += [f"*Why:* {md_text(answer.note)}", ""]
+    passages = closest(answer)
+    if passages:
+        lines += ["Closest passages:", ""]
+    for p in passages:
+        lines += [f"({int(p.rank)}) {_where(p, files)}", "", _quote(p.text), ""]
+    return lines
+
+
+def _sources(answer: Answer, files: dict[str, str]) -> list[str]:
+    """One entry per cited article, then each of its quotes and where it sits."""
+    groups = by_article(answer.citations)
+    lines = ["Sources:", ""] if groups else []
     for group in groups:
-        markers = " ".join(f"[{int(c['n'])}]" for c in group)
+        markers = " ".join(f"[{int(c.n)}]" for c in group)
         lines += [f"{markers} {_where(group[0], files)}", ""]
         for c in group:
-            where = f"characters {int(c.get('start', 0))}–{int(c.get('end', 0))}"
-            lines += [_quote(c.get("quote", "")) + f" [{int(c['n'])}]", f"> ({where})", ""]
-    return "\n".join(lines).rstrip() + "\n"
+            where = f"characters {int(c.start)}–{int(c.end)}"
+            lines += [_quote(c.quote) + f" [{int(c.n)}]", f"> ({where})", ""]
+    return lines
+
+
+def answer_markdown(answer: Answer, *, heading: str = "##") -> str:
+    """One answer as Markdown: question, searched query, answer (an unsure reply under its
+    label), confidence, note, sources with their quotes."""
+    files = _files(answer)
+    lines = [f"{heading} {md_text(answer.question)}", ""]
+    if answer.searched and answer.searched != answer.question:
+        lines += [f"*Searched:* {md_text(answer.searched)}", ""]
+    if answer.outcome == NOT_FOUND:
+        return "\n".join(lines + _not_found(answer, files)).rstrip() + "\n"
+    if answer.sentences:
+        text = " ".join(
+            md_text(x.text)
+            + "".join(f" [{int(n)}]" for n in x.citations)
+            + ("" if x.supported else f" ⚠ *({UNSUPPORTED_LABEL})*")
+            for x in answer.sentences
+        )
+    else:
+        text = md_text(after_label(answer.answer) if answer.outcome == UNSURE else answer.answer)
+    if answer.outcome == UNSURE:
+        text = f"*{md_text(UNSURE_LABEL)}* {text}"
+    lines += [text, ""]
+    if answer.confidence is not None:
+        lines += [f"Confidence: {percent(answer.confidence)}%", ""]
+    if answer.note:
+        why = "Why" if answer.outcome == UNSURE else "Note"
+        lines += [f"*{why}:* {md_text(answer.note)}", ""]
+    return "\n".join(lines + _sources(answer, files)).rstrip() + "\n"
 
 
 def _stamp(now: float | None) -> str:
@@ -140,7 +149,7 @@ def _stamp(now: float | None) -> str:
 
 
 def conversation_markdown(
-    answers: list[Json], title: str = "Conversation", *, now: float | None = None
+    answers: list[Answer], title: str = "Conversation", *, now: float | None = None
 ) -> str:
     """Every answer of a conversation, in order, as one Markdown document with its date."""
     stamp = _stamp(now)
@@ -149,7 +158,7 @@ def conversation_markdown(
     return head + (body or "*No questions asked yet.*\n")
 
 
-def single_answer_markdown(answer: Json, *, now: float | None = None) -> str:
+def single_answer_markdown(answer: Answer, *, now: float | None = None) -> str:
     """One answer as a document of its own, with the export date."""
     text = answer_markdown(answer, heading="#")
     return text.replace("\n", f"\n\nExported {_stamp(now)}.\n", 1)
@@ -169,7 +178,7 @@ def _write(text: str, name: str) -> str:
     return str(path)
 
 
-def conversation_file(answers: list[Json]) -> str | None:
+def conversation_file(answers: list[Answer]) -> str | None:
     """A fresh Markdown file of the whole conversation; None when nothing was asked."""
     if not answers:
         return None
@@ -177,7 +186,7 @@ def conversation_file(answers: list[Json]) -> str | None:
     return _write(conversation_markdown(answers), name)
 
 
-def answer_file(answers: list[Json], turn: int) -> str | None:
+def answer_file(answers: list[Answer], turn: int) -> str | None:
     """A fresh Markdown file of answer `turn`; None when there is no such answer."""
     if not 0 <= turn < len(answers):
         return None

@@ -62,7 +62,7 @@ Updates = dict[Block, Any]
 class ChatTab:
     """The Chat tab: the conversation, the question box, and the sources and article beside."""
 
-    turns: gr.State  # the conversation: one CONTRACT answer object per question
+    turns: gr.State  # the conversation: one `ui.chat.Turn` (an Answer and its id) per question
     conv: gr.State  # its id in the conversation store
     selected: gr.State  # the answer whose sources are shown
     history: gr.Dropdown

@@ -1,7 +1,7 @@
 """Pure rendering for the web app: answer objects and articles to HTML.
 
-Everything here takes plain data (the CONTRACT answer object from `Answer.to_json()`,
-the article dicts of `rag.api.document()` / `documents()`) and returns strings. Text from
+Everything here takes data (a `rag.types.Answer` with its citations and passages, the
+article dicts of `rag.api.document()` / `documents()`) and returns strings. Text from
 the sources is *always* `html.escape`d, so HTML or Markdown inside an article renders as
 inert text; URLs become links only when they are http(s), and then open in a new tab with
 rel="noopener noreferrer nofollow". Clickable things carry `rag-ref-TURN-KIND-N` classes that
@@ -23,11 +23,15 @@ from .answer import (
     CONFIDENCE_HELP,
     NOT_FOUND_HEADING,
     SEARCHING,
+    STILL_STREAMING,
     UNSUPPORTED_LABEL,
+    UNSURE_LABEL,
+    after_label,
     answer_bubble,
     by_article,
     closest,
     error_bubble,
+    percent,
     searched_line,
     user_bubble,
 )
@@ -48,7 +52,10 @@ __all__ = [
     "NOT_FOUND_HEADING",
     "SEARCHING",
     "SOURCES_PLACEHOLDER",
+    "STILL_STREAMING",
     "UNSUPPORTED_LABEL",
+    "UNSURE_LABEL",
+    "after_label",
     "answer_bubble",
     "article_view",
     "by_article",
@@ -62,6 +69,7 @@ __all__ = [
     "link",
     "locate",
     "meta_line",
+    "percent",
     "progress_words",
     "quote_in_passage",
     "ref_class",

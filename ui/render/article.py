@@ -46,12 +46,12 @@ def article_view(doc: Json | None, start: int, end: int, *, label: str, quote: s
         else '<div class="rag-error">The quoted text was not found in the current '
         "version of this article.</div>"
     )
-    meta = meta_line(doc)
+    meta = meta_line(doc.get("publisher"), doc.get("date"), doc.get("url"))
     return (
         '<div class="rag-article"><div class="rag-article-head">'
         f'<button type="button" class="rag-back">{BACK_TO_SOURCES}</button>'
         f'<div class="rag-article-label">{esc(label)}</div>'
-        f'<h3 class="rag-article-title">{esc(title_of(doc))}</h3>'
+        f'<h3 class="rag-article-title">{esc(title_of(doc.get("title"), doc.get("doc_id")))}</h3>'
         + (f'<div class="rag-meta">{meta}</div>' if meta else "")
         + f'<div class="rag-meta">File: {esc(doc.get("source", ""))}</div>'
         + warn

@@ -55,7 +55,7 @@ def library_table(docs: list[Json], query: str = "") -> str:
     for d in shown:
         title = (
             f'<button type="button" class="rag-doc" data-doc="{esc(d.get("doc_id"))}" '
-            f'title="Read it here">{esc(title_of(d))}</button>'
+            f'title="Read it here">{esc(title_of(d.get("title"), d.get("doc_id")))}</button>'
         )
         if safe_url(d.get("url")):
             title += " " + link(d["url"], "original ↗")

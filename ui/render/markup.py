@@ -4,7 +4,7 @@
 http(s) URLs, and `link` makes only those into links (new tab, rel="noopener noreferrer
 nofollow"); `highlight` marks `text[start:end]` inside escaped text and `locate` finds a
 quote at its offsets or elsewhere; `ref_class` names what a click opens; `meta_line` and
-`title_of` say where an item comes from.
+`title_of` say where a citation, passage or article comes from.
 
 Left out: any layout of answers, panels, articles or tables (the sibling modules).
 """
@@ -15,8 +15,6 @@ import html
 import re
 from typing import Any
 from urllib.parse import urlsplit
-
-from ..types import Json
 
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
@@ -81,16 +79,16 @@ def ref_class(turn: int, kind: str, n: int) -> str:
     return f"rag-ref rag-ref-{int(turn)}-{kind}-{int(n)}"
 
 
-def meta_line(item: Json) -> str:
-    """Publisher · date · link to the original, for a citation, passage or article dict."""
-    parts = [esc(item[key]) for key in ("publisher", "date") if item.get(key)]
-    if safe_url(item.get("url")):
-        parts.append(link(item["url"], "original ↗"))
-    elif item.get("url"):
-        parts.append(f'<span class="rag-badurl">{esc(item["url"])}</span>')
+def meta_line(publisher: str | None, date: str | None, url: str | None) -> str:
+    """Publisher · date · link to the original, of a citation, passage or article."""
+    parts = [esc(value) for value in (publisher, date) if value]
+    if safe_url(url):
+        parts.append(link(url, "original ↗"))
+    elif url:
+        parts.append(f'<span class="rag-badurl">{esc(url)}</span>')
     return " · ".join(parts)
 
 
-def title_of(item: Json) -> str:
-    """The title of a citation, passage or article dict: its title, else its id."""
-    return str(item.get("title") or item.get("doc_id") or "Untitled")
+def title_of(title: str | None, doc_id: str | None) -> str:
+    """The title of a citation, passage or article: its title, else its id."""
+    return str(title or doc_id or "Untitled")

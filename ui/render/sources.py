@@ -2,7 +2,8 @@
 
 `sources_panel(answer, turn)` draws one card per citation (title, publisher, date, the
 passage with the quote highlighted; a click opens the article), then every retrieved
-passage under a fold. For a "not found" answer it shows the closest passages instead.
+passage under a fold. For a "not found" answer it shows the closest passages instead;
+an unsure reply's quote comes under `UNSURE_LABEL`.
 With `show_scores`, each passage carries its similarity to the question.
 
 Left out: the chat bubbles (`answer`) and the whole-article view (`article`).
@@ -10,8 +11,9 @@ Left out: the chat bubbles (`answer`) and the whole-article view (`article`).
 
 from __future__ import annotations
 
-from ..types import Json
-from .answer import NOT_FOUND_HEADING, closest, searched_line
+from rag.types import NOT_FOUND, UNSURE, Answer, Citation, Passage
+
+from .answer import NOT_FOUND_HEADING, UNSURE_LABEL, closest, searched_line
 from .markup import esc, highlight, locate, meta_line, ref_class, title_of
 
 SOURCES_PLACEHOLDER = (
@@ -25,75 +27,74 @@ MATCH_HELP = (
 )
 
 
-def _passage_for(answer: Json, citation: Json) -> Json | None:
-    for p in answer.get("passages", []):
-        if p.get("doc_id") == citation.get("doc_id") and (
-            p.get("start", 0) <= citation.get("start", -1) < p.get("end", 0)
-        ):
+def _passage_for(answer: Answer, citation: Citation) -> Passage | None:
+    for p in answer.passages:
+        if p.doc_id == citation.doc_id and p.start <= citation.start < p.end:
             return p
     return None
 
 
-def quote_in_passage(answer: Json, citation: Json) -> str:
+def quote_in_passage(answer: Answer, citation: Citation) -> str:
     """The passage holding the citation, escaped, with the quote marked (or the quote alone)."""
     p = _passage_for(answer, citation)
-    quote = str(citation.get("quote", ""))
+    quote = str(citation.quote)
     if p is not None:
-        text = str(p.get("text", ""))
-        s = int(citation.get("start", 0)) - int(p.get("start", 0))
+        text = str(p.text)
+        s = int(citation.start) - int(p.start)
         where = locate(text, quote, s, s + len(quote))
         if where:
             return highlight(text, *where)
     return f'<mark class="rag-quote">{esc(quote)}</mark>'
 
 
-def _card(turn: int, kind: str, n: int, item: Json, body: str, score: str = "") -> str:
-    meta = meta_line(item)
+def _card(
+    turn: int, kind: str, n: int, item: Citation | Passage, body: str, score: str = ""
+) -> str:
+    meta = meta_line(item.publisher, item.date, item.url)
     label = f"[{n}]" if kind == "c" else f"({n})"
     return (
         f'<article class="rag-card {ref_class(turn, kind, n)}" role="button" tabindex="0">'
         f'<div class="rag-card-head"><span class="rag-n">{label}</span> '
-        f'<span class="rag-title">{esc(title_of(item))}</span>{score}</div>'
+        f'<span class="rag-title">{esc(title_of(item.title, item.doc_id))}</span>{score}</div>'
         + (f'<div class="rag-meta">{meta}</div>' if meta else "")
         + f'<blockquote class="rag-passage">{body}</blockquote>'
         f'<div class="rag-open">Open the article ▸</div></article>'
     )
 
 
-def _score(p: Json, show_scores: bool) -> str:
+def _score(p: Passage, show_scores: bool) -> str:
     """The passage's similarity to the question. Not the ranking score: that one is
     scaled per question, so every top passage had 1.000."""
-    if not show_scores or p.get("similarity") is None:
+    if not show_scores or p.similarity is None:
         return ""
     return (
-        f' <span class="rag-score" title="{esc(MATCH_HELP)}">'
-        f"match {float(p['similarity']):.2f}</span>"
+        f' <span class="rag-score" title="{esc(MATCH_HELP)}">match {float(p.similarity):.2f}</span>'
     )
 
 
-def _passage_cards(passages: list[Json], turn: int, show_scores: bool) -> str:
+def _passage_cards(passages: list[Passage], turn: int, show_scores: bool) -> str:
     return "".join(
-        _card(turn, "p", int(p["rank"]), p, esc(p.get("text", "")), _score(p, show_scores))
-        for p in passages
+        _card(turn, "p", int(p.rank), p, esc(p.text), _score(p, show_scores)) for p in passages
     )
 
 
-def _details(label: str, passages: list[Json], turn: int, show_scores: bool) -> str:
+def _details(label: str, passages: list[Passage], turn: int, show_scores: bool) -> str:
     if not passages:
         return ""
     cards = _passage_cards(passages, turn, show_scores)
     return f'<details class="rag-all"><summary>{esc(label)}</summary>{cards}</details>'
 
 
-def sources_panel(answer: Json, turn: int, *, show_scores: bool = False) -> str:
-    """Beside the chat: the cited sources (quote marked in its passage), then all passages."""
+def sources_panel(answer: Answer, turn: int, *, show_scores: bool = False) -> str:
+    """Beside the chat: the cited sources (quote marked in its passage), then all passages;
+    for a "not found" reply, the closest passages first."""
     parts = [
         f'<div class="rag-sources" data-turn="{int(turn)}">'
-        f'<div class="rag-for">Sources for: “{esc(answer.get("question", ""))}”</div>',
+        f'<div class="rag-for">Sources for: “{esc(answer.question)}”</div>',
         searched_line(answer, turn),
     ]
-    passages = answer.get("passages", [])
-    if answer.get("abstained"):
+    passages = answer.passages
+    if answer.outcome == NOT_FOUND:
         shown = closest(answer)
         parts.append(
             f'<div class="rag-abstain"><b>{NOT_FOUND_HEADING}.</b> '
@@ -103,10 +104,12 @@ def sources_panel(answer: Json, turn: int, *, show_scores: bool = False) -> str:
         rest = passages[len(shown) :]
         parts.append(_details(f"{len(rest)} more passages", rest, turn, show_scores))
     else:
-        for c in answer.get("citations", []):
+        if answer.outcome == UNSURE:
+            parts.append(f'<div class="rag-unsure rag-unsure-label">{esc(UNSURE_LABEL)}</div>')
+        for c in answer.citations:
             p = _passage_for(answer, c)
             score = _score(p, show_scores) if p else ""
-            parts.append(_card(turn, "c", int(c["n"]), c, quote_in_passage(answer, c), score))
+            parts.append(_card(turn, "c", int(c.n), c, quote_in_passage(answer, c), score))
         label = f"All {len(passages)} retrieved passages"
         parts.append(_details(label, passages, turn, show_scores))
     parts.append("</div>")
