@@ -4,7 +4,7 @@ Real chunks come first; past them, replicas of whole documents with perturbed te
 (`Perturber`: same-length word swaps, so every stored offset stays valid) and perturbed
 vectors (cosine about `PERTURB_COSINE` to the chunk they copy). BM25, sentence scoring and
 answering then run for real on distinct rows. The copy is published through
-`rag.index.publish`, with the manifest of its base's encoder, so `open_index` loads it
+`rag.publish`, with the manifest of its base's encoder, so `open_index` loads it
 like any index. Measuring answers on it is `probes`' business, not this module's.
 """
 

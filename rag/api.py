@@ -25,7 +25,7 @@ _CACHE_LOCK = threading.Lock()
 T = TypeVar("T")
 READ_ATTEMPTS = 5  # a read outlives this many index updates before it gives up
 NOTHING_NEW = (
-    "Nothing new: this follow-up found only what the previous answer already quoted. "
+    "Nothing new: this follow-up's answer is the quote the previous answer already gave. "
     "Ask it with its own subject (or without the earlier questions) to search afresh."
 )
 
@@ -115,7 +115,8 @@ def answer(
 
 
 def _repeats(result: Answer, settings: Settings, k: int, history: list[str]) -> bool:
-    """True when a follow-up quotes nothing the previous question's answer did not."""
+    """True when a follow-up's answering quote (its first) is one the previous question's
+    answer already quoted: what else joins it does not make the answer new."""
     from .followup import contextualize
 
     if result.abstained or not history:
@@ -123,7 +124,8 @@ def _repeats(result: Answer, settings: Settings, k: int, history: list[str]) -> 
     previous = contextualize(history[-1], history[:-1])
     before = reading(settings, lambda ix: answer_question(ix, previous, k))
     seen = {(c.doc_id, c.start, c.end) for c in before.citations}
-    return all((c.doc_id, c.start, c.end) in seen for c in result.citations)
+    first = result.citations[0] if result.citations else None
+    return first is not None and (first.doc_id, first.start, first.end) in seen
 
 
 def has_index(settings: Settings) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import RagError
 from .settings import Settings, describe
+from .types import UNSURE, Citation
 
 BENCH_HELP = "Measure build, query, memory and cold start (BENCHMARKS.md)."
 BENCH_MISSING = (
@@ -221,6 +222,11 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print("\nNot supported by the cited sources (check before trusting):")
         for text in unsupported:
             print(f"  ✗ {text}")
+    if result.confidence is not None and result.citations:
+        print(f"(confidence {result.confidence:.0%} that the first quote answers)")
+    if result.outcome == UNSURE:
+        print("\nClosest quote (a lead, not an answer):")
+        _print_citations(result.citations)
     if result.abstained:
         from .extractive import ABSTAIN_NOTE
 
@@ -230,10 +236,14 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             print(f"    {' '.join(p.text.split())[:300]}")
         return 0
     print("\nSources:")
-    for c in result.citations:
+    _print_citations(result.citations)
+    return 0
+
+
+def _print_citations(citations: list[Citation]) -> None:
+    for c in citations:
         print(f"[{c.n}] {_describe(c.title, c.publisher, c.date, c.url, c.doc_id)}")
         print(f"    “{c.quote}”")
-    return 0
 
 
 def _describe(title: str, publisher: str, date: str, url: str, doc_id: str) -> str:

@@ -21,6 +21,7 @@ from .grounding import MARKER
 from .loaded import LoadedIndex
 
 MRR_DEPTH = 10
+CONFIDENCE_BANDS = 10
 
 
 @dataclass
@@ -98,6 +99,14 @@ def evaluate(
             (i + 1 for i, t in enumerate(texts) if any(e in t for e in evidence)), None
         )
         record["answer_hit"] = (not result.abstained) and contains_answer(result.answer, gold)
+        # What a reply holds, whether shown as an answer or not: its quotes' text, and
+        # whether its first quote holds a gold answer.
+        record["holds_answer"] = q.answerable and contains_answer(result.answer, gold)
+        record["first_holds"] = bool(
+            q.answerable
+            and result.citations
+            and any(g in normalize_for_match(result.citations[0].quote) for g in gold)
+        )
         record["cited_hit"] = any(
             g in normalize_for_match(c.quote) for c in result.citations for g in gold
         )
@@ -148,16 +157,42 @@ def metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
         "answer_words": statistics.median(words) if words else 0,
         "latency_p50_ms": round(_percentile(latency, 50), 1),
         "latency_p95_ms": round(_percentile(latency, 95), 1),
-        **_reader_metrics(records),
+        **_outcome_metrics(records),
         **_abstention_metrics(records),
         **_llm_metrics(records),
     }
 
 
-def _reader_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """How often the trained reader read past its shortlist, over the questions it read."""
-    read = [r["read_on"] for r in records if r.get("read_on") is not None]
-    return {"read_on": round(sum(read) / len(read), 3)} if read else {}
+def _outcome_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """CONTRACT.md's answer first and answered precision, the outcomes counted, and how
+    well `confidence` (the probability that the shown quote answers) matches how often the
+    first quote holds a gold answer: per band of 0.1 and the expected calibration error."""
+    answered = [r for r in records if not r["abstained"]]
+    answerable = [r for r in answered if r["answerable"]]
+    first = sum(r.get("first_holds", False) for r in answerable)
+    right = sum(r.get("holds_answer", False) for r in answered)
+    out: dict[str, Any] = {
+        "answer_first": round(first / len(answerable), 3) if answerable else 0.0,
+        "answered_precision": round(right / len(answered), 3) if answered else 0.0,
+        "outcomes": {
+            o: sum(r.get("outcome") == o for r in records)
+            for o in ("answered", "unsure", "not_found")
+        },
+    }
+    rated = [r for r in records if r.get("confidence") is not None and r.get("citations")]
+    if rated:
+        bands: dict[int, list[dict[str, Any]]] = {}
+        for r in rated:
+            bands.setdefault(min(int(r["confidence"] * CONFIDENCE_BANDS), 9), []).append(r)
+        table, ece = [], 0.0
+        for band, inside in sorted(bands.items()):
+            mean = sum(r["confidence"] for r in inside) / len(inside)
+            share = sum(r["first_holds"] for r in inside) / len(inside)
+            ece += len(inside) / len(rated) * abs(mean - share)
+            table.append([band / CONFIDENCE_BANDS, len(inside), round(mean, 3), round(share, 3)])
+        out["reliability"] = table
+        out["calibration_error"] = round(ece, 3)
+    return out
 
 
 def _abstention_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -215,10 +250,16 @@ def format_metrics(m: dict[str, Any]) -> str:
         ("abstain ok", m["abstain_ok"]),
         ("false abstain", f"{m['false_abstain']:.3f}"),
         ("answer words (median)", str(m["answer_words"])),
+        ("answer first", f"{m['answer_first']:.3f}"),
+        ("answered precision", f"{m['answered_precision']:.3f}"),
+        (
+            "answered / unsure / not found",
+            " / ".join(str(m["outcomes"][o]) for o in ("answered", "unsure", "not_found")),
+        ),
         ("latency p50 / p95 ms", f"{m['latency_p50_ms']} / {m['latency_p95_ms']}"),
     ]
-    if "read_on" in m:
-        rows.append(("reader read on", f"{m['read_on']:.3f}"))
+    if "calibration_error" in m:
+        rows.append(("calibration error (ECE)", f"{m['calibration_error']:.3f}"))
     if "abstained_by" in m:
         rows.append(
             (

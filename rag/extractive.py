@@ -26,13 +26,16 @@ import time
 from dataclasses import dataclass, field, replace
 
 from .cheap_scorer import MONTHS, WANTS, Scored, is_statement, score_sentences
+from .judge import Seen, features
 from .lexical import content_words
-from .reader import Calibration, Reader, abstain_features, fuse, get_reader, reads
+from .reader import Calibration, Reader, get_reader
 from .retrieve import Retrieved, Sentence, retrieve
 from .settings import Settings
-from .types import Answer, Citation, Passage
+from .types import ANSWERED, NOT_FOUND, UNSURE, Answer, Citation, Passage
 
 NOT_IN_SOURCES = "The sources do not contain an answer to this question."
+# An unsure reply opens with this, then offers the closest quote as a lead.
+UNSURE_LEAD = "The articles may not answer this. Closest:"
 ABSTAIN_NOTE = "The closest passages are listed below; judge them yourself."
 # Why an answer was withheld (`Answer.abstain_reason`), each with the note the user reads.
 WHY_ABSTAINED = {
@@ -43,15 +46,22 @@ WHY_ABSTAINED = {
         "Even the closest sentence is far from the question (cosine {cosine:.3f}, under "
         "{floor:.3f}): the sources may not be about it."
     ),
+    # The cosine scorer's only check of what the sentences hold (the judge weighs it).
     "no_figure": (
         "The question asks for a {figure}, and no sentence close enough to answer holds one."
     ),
-    "reader_unsure": (
-        "No sentence of the closest passages reads as its answer (the reader's confidence "
-        "{confidence:.0%} is under its {threshold:.0%} threshold)."
+    "unsure": (
+        "The closest quote may not answer the question: the chance that it does is "
+        "{confidence:.0%}, under the {threshold:.0%} an answer needs."
+    ),
+    "not_found": (
+        "No sentence of the closest passages reads as its answer (the chance that the best "
+        "one does is {confidence:.0%})."
     ),
 }
-DATES_DIFFER_NOTE = "The sources differ in date ({dates}); they are cited newest first."
+DATES_DIFFER_NOTE = (
+    "The sources differ in date ({dates}); after the answering quote, they are cited newest first."
+)
 # Limits chosen on the SQuAD benchmark and the seed questions (BENCHMARKS.md).
 MORE_RATIO = 0.8  # further sentences must score at least this share of the best
 # Words further sentences may bring the answer to, by `answer_reader`. The reader joins
@@ -94,55 +104,103 @@ class Ranking:
     # Why the answer is withheld, as (key of WHY_ABSTAINED, its note filled in); ("", ""):
     # it is given.
     why: tuple[str, str] = ("", "")
-    confidence: float | None = None  # the reader's probability that the best answers
+    # The judge's probability that the best sentence, the answer shown, is right.
+    confidence: float | None = None
     # Passage ranks in the order of each passage's best cheap-scored sentence.
     passage_order: list[int] = field(default_factory=list)
-    read_on: bool | None = None  # the reader read past its shortlist; None: no reader
 
     @property
     def abstain(self) -> bool:
         return bool(self.why[0])
 
+    @property
+    def outcome(self) -> str:
+        if not self.abstain:
+            return ANSWERED
+        return UNSURE if self.why[0] == "unsure" else NOT_FOUND
+
+
+@dataclass
+class Judged:
+    """What the judge is shown: every scored sentence (cheap order), those the reader read
+    (cheap order, each with its logit) and the judge's feature rows for them."""
+
+    scored: list[Scored]
+    read: list[Scored]
+    rows: list[list[float]]
+
+
+def judged(retrieved: Retrieved, reader: Reader, settings: Settings) -> Judged | None:
+    """Score the retrieved sentences, let the reader read the cheap ranking's best
+    (`reader_shortlist`, or as many as its judge was fitted on) and compute the judge's
+    features; None when no sentence could answer."""
+    adapted = reader.adapt(retrieved.query_vector, settings.model)
+    scored = score_sentences(retrieved, adapted)
+    if not scored:
+        return None
+    short = scored[: settings.reader_shortlist or reader.judge.read]
+    logits = _read(reader, retrieved.question, short)
+    for item, logit in zip(short, logits, strict=True):
+        item.reader = logit
+    seen = [
+        Seen(
+            item.sentence.text,
+            item.before[-1].text if item.before else "",
+            item.passage.text,
+            item.score,
+            item.sentence.cosine,
+            logit,
+            i,
+            item.rank,
+        )
+        for i, (item, logit) in enumerate(zip(short, logits, strict=True))
+    ]
+    rows = features(retrieved.question, seen, [s.sentence.text for s in scored])
+    return Judged(scored, short, rows)
+
 
 def rank(retrieved: Retrieved, settings: Settings) -> Ranking:
     """Score the sentences of the retrieved passages and decide whether to answer.
 
-    `answer_reader` "cosine": the cheap score alone; abstain below `cosine_floor`.
-    "trained": the reader reorders the cheap ranking's top sentences (its logit fused with
-    the cheap score) and abstains when its calibrated probability that the best sentence
-    answers falls under the threshold fitted on held-out data (or the cosine floor)."""
-    reader = get_reader(settings.reader_model) if settings.answer_reader == "trained" else None
-    adapted = reader.adapt(retrieved.query_vector, settings.model) if reader else None
-    scored = score_sentences(retrieved, adapted)
-    if not scored:
-        return Ranking([], 0.0, ("no_sentence", WHY_ABSTAINED["no_sentence"]))
-    question = retrieved.question
-    best_cosine = max(s.sentence.cosine for s in scored)
-    order = list(dict.fromkeys(s.rank for s in scored))
-    if reader is None:
+    `answer_reader` "cosine": the cheap score alone; abstain below `cosine_floor` or when
+    a figure asked for is missing. "trained": the reader reads the cheap ranking's top
+    sentences and the judge (`rag.judge`) orders them by the probability that each
+    answers; its confidence that the best is right decides between answered, unsure and
+    not found (`Judge.outcome`), and even the best sentence under the cosine floor is not
+    found."""
+    if settings.answer_reader != "trained":
+        scored = score_sentences(retrieved)
+        if not scored:
+            return Ranking([], 0.0, ("no_sentence", WHY_ABSTAINED["no_sentence"]))
+        best_cosine = max(s.sentence.cosine for s in scored)
+        order = list(dict.fromkeys(s.rank for s in scored))
         floor = MORE_RATIO * scored[0].score
-        why = _why(question, scored, floor, best_cosine, cosine_floor(settings))
+        why = _why(retrieved.question, scored, floor, best_cosine, cosine_floor(settings))
         return Ranking(scored, floor, why, None, order)
-    cal = reader.calibration
-    assert cal is not None  # get_reader opens calibrated readers only
-    short = scored[: settings.reader_shortlist or cal.shortlist]
-    logits = _read(reader, question, short)
-    more = scored[len(short) : reads(logits, cal.extend_below, cal.extend_to)]
-    if more:
-        logits += _read(reader, question, more)
-        short += more
-    fused = fuse(logits, [s.score for s in short], cal.cheap_weight)
-    for item, score, logit in zip(short, fused, logits, strict=True):
-        item.score, item.reader = score, logit
-    short.sort(key=lambda s: -s.score)
-    confidence = reader.answers(abstain_features(logits, best_cosine))
-    floor = short[0].score - cal.join_margin
-    threshold = cal.threshold if settings.reader_threshold < 0 else settings.reader_threshold
-    why = _why(question, short, floor, best_cosine, cosine_floor(settings, cal))
-    if not why[0] and confidence < threshold:
-        note = WHY_ABSTAINED["reader_unsure"].format(confidence=confidence, threshold=threshold)
-        why = ("reader_unsure", note)
-    return Ranking(short, floor, why, round(confidence, 4), order, bool(more))
+    reader = get_reader(settings.reader_model)
+    seen = judged(retrieved, reader, settings)
+    if seen is None:
+        return Ranking([], 0.0, ("no_sentence", WHY_ABSTAINED["no_sentence"]))
+    judge = reader.judge
+    picked = judge.pick(seen.rows)
+    confidence = judge.confidence(seen.rows, picked)
+    for item, p in zip(seen.read, picked, strict=True):
+        item.score = p
+    ordered = sorted(seen.read, key=lambda s: -s.score)
+    order = list(dict.fromkeys(s.rank for s in seen.scored))
+    best_cosine = max(s.sentence.cosine for s in seen.scored)
+    below = cosine_floor(settings, reader.calibration)
+    threshold = judge.answer_at if settings.reader_threshold < 0 else settings.reader_threshold
+    if best_cosine < below:
+        why = ("off_topic", WHY_ABSTAINED["off_topic"].format(cosine=best_cosine, floor=below))
+    elif confidence >= threshold:
+        why = ("", "")
+    elif confidence >= min(judge.unsure_at, threshold):
+        note = WHY_ABSTAINED["unsure"].format(confidence=confidence, threshold=threshold)
+        why = ("unsure", note)
+    else:
+        why = ("not_found", WHY_ABSTAINED["not_found"].format(confidence=confidence))
+    return Ranking(ordered, judge.join_at, why, round(confidence, 4), order)
 
 
 def _read(reader: Reader, question: str, items: list[Scored]) -> list[float]:
@@ -177,14 +235,18 @@ def cosine_floor(settings: Settings, calibration: Calibration | None = None) -> 
 
 
 def compose(retrieved: Retrieved, settings: Settings) -> tuple[str, Ranking, list[Citation], str]:
-    """(answer text, ranking, citations, note) from the retrieved passages."""
+    """(answer text, ranking, citations, note) from the retrieved passages. Not found: no
+    quote. Unsure: `UNSURE_LEAD` and the closest quote, a lead and not an answer. Answered:
+    the best quote first; another joins only while it scores at least the ranking's floor
+    (the judge's `join_at`), says something new and the answer stays short."""
     ranking = rank(retrieved, settings)
-    if ranking.abstain:
+    if ranking.outcome == NOT_FOUND:
         return NOT_IN_SOURCES, ranking, [], ranking.why[1]
     chosen: list[tuple[int, int, Scored]] = []  # (quote start, quote end, scored)
     words = 0
+    most = 1 if ranking.outcome == UNSURE else settings.answer_sentences
     for candidate in ranking.sentences:
-        if len(chosen) >= settings.answer_sentences or candidate.score < ranking.floor:
+        if len(chosen) >= most or (chosen and candidate.score < ranking.floor):
             break
         start = _quote_start(candidate)
         text = candidate.passage.text[
@@ -208,6 +270,8 @@ def compose(retrieved: Retrieved, settings: Settings) -> tuple[str, Ranking, lis
             Citation(n, p.doc_id, p.title, p.publisher, p.date, p.url, quote, start, end)
         )
         parts.append(f"{quote} [{n}]")
+    if ranking.outcome == UNSURE:
+        return f"{UNSURE_LEAD} {parts[0]}", ranking, citations, ranking.why[1]
     return " ".join(parts), ranking, citations, note
 
 
@@ -225,9 +289,10 @@ def _missing_figure(question: str, scored: list[Scored], floor: float) -> str:
 
 def newest_first(chosen: list[tuple[int, int, Scored]], question: str = "") -> tuple[list, str]:
     """When the question asks for a date or a number and quotes from articles of
-    different dates state different ones, put the newest first and say so: an older
-    report may be overtaken by a newer one. Otherwise keep the order and say nothing:
-    articles of different dates that agree, or answer a why or a who, need no warning.
+    different dates state different ones, cite the others newest first after the answering
+    quote and say so: an older report may be overtaken by a newer one. Otherwise keep the
+    order and say nothing: articles of different dates that agree, or answer a why or a
+    who, need no warning.
     A date that is a prefix of another ("2025-04", "2025-04-18") is the same date, known
     less precisely, not a different one."""
     dates = {c[2].passage.date for c in chosen if c[2].passage.date}
@@ -243,7 +308,8 @@ def newest_first(chosen: list[tuple[int, int, Scored]], question: str = "") -> t
             facts.setdefault(p.date, set()).update(found)
     if len(facts) < 2 or len({frozenset(f) for f in facts.values()}) < 2:
         return chosen, ""
-    ordered = sorted(chosen, key=lambda c: c[2].passage.date or "", reverse=True)
+    # The answering quote stays first; the others follow newest first.
+    ordered = chosen[:1] + sorted(chosen[1:], key=lambda c: c[2].passage.date or "", reverse=True)
     return ordered, DATES_DIFFER_NOTE.format(dates=", ".join(sorted(distinct, reverse=True)))
 
 
@@ -330,8 +396,8 @@ def answer_question(index, question: str, k: int | None = None, depth: int = 0) 
         passages=by_best_sentence(shown, ranking.passage_order),
         note=note,
         confidence=ranking.confidence,
-        read_on=ranking.read_on,
         abstain_reason=ranking.why[0] or None,
+        outcome=ranking.outcome,
         timings_ms={
             "retrieve": round(retrieved.ms, 2),
             "answer": round((done - t_answer) * 1000, 2),

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .embed import Encoder
 from .errors import IndexCorruptError, IndexMismatchError, RagError, SourceError
-from .formats import check_sources_folder, list_sources, read_source
+from .formats import check_sources_folder, list_sources, read_source, supported
 from .loaded import LoadedIndex, open_index
 from .manifest import (
     COUNTED,
@@ -176,8 +176,8 @@ def build_index(
             store.close()
             if counts["documents"] == 0:
                 raise RagError(
-                    f"Nothing to index in {settings.sources}: no readable .txt .md .html .pdf "
-                    f".jsonl file" + (f" ({report})" if report.skipped else ".")
+                    f"Nothing to index in {settings.sources}: no readable "
+                    f"{' '.join(supported())} file" + (f" ({report})" if report.skipped else ".")
                 )
             if vectors.ntotal != counts["chunks"]:
                 raise IndexCorruptError(

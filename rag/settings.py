@@ -58,24 +58,25 @@ class Settings:
         -1.0,
         "Abstain when no retrieved sentence reaches this cosine to the question (0..1; -1: "
         "0.40 with the cosine scorer; with the trained reader, the floor it fitted on "
-        "held-out data, its own calibrated abstention doing the rest).",
+        "held-out data, its judge deciding the rest).",
     )
     answer_reader: str = _opt(
         "trained",
-        "How answer sentences are chosen: trained (the shipped reader model reorders the best "
-        "sentences and decides when none answers) or cosine (similarity and word overlap "
-        "only, with the abstain_below threshold).",
+        "How answer sentences are chosen: trained (the shipped reader reads the best "
+        "sentences and its judge orders them and decides between answered, unsure and not "
+        "found) or cosine (similarity and word overlap only, with the abstain_below "
+        "threshold).",
     )
     reader_threshold: float = _opt(
         -1.0,
-        "Abstain when the trained reader's probability that the best sentence answers is "
-        "below this (0..1; -1: the threshold calibrated with the reader, in reader.json).",
+        "Answer only when the judge's probability that the best sentence is right reaches "
+        "this, else reply unsure or not found (0..1; -1: its fitted answer_at, judge.json).",
     )
     reader_shortlist: int = _opt(
         0,
-        "Sentences of the cheap ranking the trained reader reads (1..40; 0: the number "
-        "calibrated with the reader, in reader.json). More can find answers ranked lower, "
-        "at about 9 ms a sentence on a slow 2-core CPU.",
+        "Sentences of the cheap ranking the trained reader reads (1..40; 0: as many as its "
+        "judge was fitted on, judge.json). More can find answers ranked lower, at about "
+        "5-9 ms a sentence on a 2-core CPU.",
     )
     reader_model: str = _opt(
         "", "Folder of a reader made by `rag train-reader` (empty: the one shipped)."

@@ -267,9 +267,6 @@ class Answer:
     # The trained reader's probability (0..1) that the best sentence found answers the
     # question; None when the cosine scorer chose (answer_reader = cosine) or nothing did.
     confidence: float | None = None
-    # Whether the reader read past its shortlist (none of it read as an answer); None
-    # without the reader.
-    read_on: bool | None = None
     # Why an extractive answer was withheld: a key of `rag.extractive.WHY_ABSTAINED`
     # ("off_topic", "no_figure", "reader_unsure", "no_sentence"), its words in `note`;
     # None when it answered or a local model abstained.
@@ -300,7 +297,6 @@ class Answer:
             "grounded": self.grounded,
             "llm": None if self.llm is None else self.llm.to_json(),
             "confidence": self.confidence,
-            "read_on": self.read_on,
             "abstain_reason": self.abstain_reason,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
@@ -334,7 +330,6 @@ class Answer:
                 note=data.get("note", ""),
                 llm=None if llm is None else LLMRun.from_json(llm),
                 confidence=data.get("confidence"),
-                read_on=data.get("read_on"),
                 abstain_reason=data.get("abstain_reason"),
                 outcome=data.get("outcome", ""),
             )

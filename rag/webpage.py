@@ -52,6 +52,12 @@ _START_TAG = re.compile(r"<[A-Za-z]")
 # so matching is linear.
 _TAG_BODY = re.compile(r"""<[A-Za-z][^\s/>]*((?:[^>"']|"[^"]*"|'[^']*')*)""")
 _ATTRIBUTE = re.compile(r"""[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
+# Where the markup holds no tags: scripts ("for (i = 0; i<n; ...)" is no tag), styles,
+# templates, text areas and comments, each skipped up to its end.
+_RAW_OPEN = re.compile(r"<(script|style|template|textarea)\b|<!--", re.I)
+_RAW_CLOSE = {
+    name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style", "template", "textarea")
+}
 
 
 @dataclass
@@ -81,6 +87,7 @@ def check_markup(html: str, rel: str) -> int:
     """The page's start tags, counted (and their attributes) before anything parses it;
     SourceError(rel, "too much markup ...") past `MAX_TAGS`, `MAX_TAG_ATTRIBUTES` on one
     tag or `MAX_ATTRIBUTES` in all."""
+    html = markup_only(html)
     tags = sum(1 for _ in _START_TAG.finditer(html))
     if tags > MAX_TAGS:
         raise SourceError(
@@ -105,6 +112,24 @@ def check_markup(html: str, rel: str) -> int:
             f"too much markup for one article ({total:,} attributes, limit {MAX_ATTRIBUTES:,})",
         )
     return tags
+
+
+def markup_only(html: str) -> str:
+    """`html` without the insides of scripts, styles, templates, text areas and comments,
+    in one pass: an element left open drops the rest of the page, as a browser reads it."""
+    kept, at = [], 0
+    while (opened := _RAW_OPEN.search(html, at)) is not None:
+        kept.append(html[at : opened.start()])
+        if opened.group(1) is None:
+            end = html.find("-->", opened.end())
+            at = -1 if end < 0 else end + 3
+        else:
+            closed = _RAW_CLOSE[opened.group(1).lower()].search(html, opened.end())
+            at = -1 if closed is None else closed.end()
+        if at < 0:
+            return " ".join(kept)
+    kept.append(html[at:])
+    return " ".join(kept)
 
 
 # ---------------------------------------------------------------------------------------------

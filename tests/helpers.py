@@ -60,14 +60,15 @@ def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def fake_reader(folder: Path) -> Path:
     """A reader folder whose ONNX graph reads nothing, for answering through the real hook
     (`RAG_READER_MODEL`): its logit is 0.01 per word piece of the pair's second text (the
-    sentence). The shipped tokenizer and calibration; checksums in reader.json like a
-    trained one's."""
+    sentence). The shipped tokenizer, calibration and judge; checksums in reader.json like
+    a trained one's."""
     import json
     import shutil
 
     import onnx
     from onnx import TensorProto, helper
 
+    from rag.judge import JUDGE_FILE
     from rag.manifest import file_sha256
     from rag.reader import BUNDLED, MODEL_FILE
 
@@ -88,6 +89,7 @@ def fake_reader(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     onnx.save(model, folder / MODEL_FILE)
     shutil.copy(BUNDLED / "tokenizer.json", folder / "tokenizer.json")
+    shutil.copy(BUNDLED / JUDGE_FILE, folder / JUDGE_FILE)
     shipped = json.loads((BUNDLED / "reader.json").read_text())
     meta = {
         "format": 1,

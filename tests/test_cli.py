@@ -335,6 +335,43 @@ def test_ask_human_output_cites_sources(
 
 
 @pytest.mark.slow
+def test_ask_shows_each_outcome(
+    real_index: RealIndex, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answered (with its confidence), unsure (a lead, labelled as one) and not found, with
+    the judge's confidence pinned between and under its thresholds."""
+    from rag.extractive import UNSURE_LEAD
+    from rag.judge import Judge
+    from rag.reader import get_reader
+
+    judge = get_reader().judge
+    args = ["ask", COURT_QUESTION, "--index", str(real_index.index)]
+    assert main(args) == 0
+    answered = capsys.readouterr().out
+    assert re.search(r"^\(confidence \d+% that the first quote answers\)$", answered, re.M)
+    assert "\nSources:\n[1]" in answered and "a lead, not an answer" not in answered
+    between = (judge.unsure_at + judge.answer_at) / 2
+    monkeypatch.setattr(Judge, "confidence", lambda self, rows, picked: between)
+    assert main(args) == 0
+    unsure = capsys.readouterr().out
+    assert unsure.startswith(UNSURE_LEAD + " ") and "[1]" in unsure.splitlines()[0]
+    assert "\nClosest quote (a lead, not an answer):\n[1] " in unsure
+    assert ABSTAIN_NOTE in unsure and "\nSources:" not in unsure
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["outcome"] == data["abstain_reason"] == "unsure" and data["abstained"]
+    assert len(data["citations"]) == 1
+    monkeypatch.setattr(Judge, "confidence", lambda self, rows, picked: judge.unsure_at / 2)
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["outcome"], data["answer"], data["citations"]) == (
+        "not_found",
+        rag.NOT_IN_SOURCES,
+        [],
+    )
+
+
+@pytest.mark.slow
 def test_off_topic_question_abstains(
     real_index: RealIndex, capsys: pytest.CaptureFixture[str]
 ) -> None:

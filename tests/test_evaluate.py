@@ -210,13 +210,13 @@ def test_metrics_count_each_abstention_rule_right_and_wrong() -> None:
     records = [
         refused(False, "off_topic"),
         refused(False, "off_topic"),
-        refused(True, "reader_unsure"),
-        refused(False, "reader_unsure"),
+        refused(True, "unsure"),
+        refused(False, "unsure"),
         record(answerable=True, rank=1, answer_hit=True),  # answered: no reason
     ]
     m = metrics(records)
-    assert m["abstained_by"] == {"off_topic": [2, 0], "reader_unsure": [1, 1]}
-    assert "abstained by (ok / false)  off_topic 2/0 · reader_unsure 1/1" in format_metrics(m)
+    assert m["abstained_by"] == {"off_topic": [2, 0], "unsure": [1, 1]}
+    assert "off_topic 2/0 · unsure 1/1" in format_metrics(m)
     # Runs whose answers carry no reason (an LLM's, an older run's) print no such row.
     assert "abstained_by" not in metrics(RECORDS)
     assert "abstained by" not in format_metrics(metrics(RECORDS))
@@ -240,17 +240,31 @@ def test_metrics_without_citations_or_answerable_questions() -> None:
     assert m["answer_words"] == 0
 
 
-def test_how_often_the_reader_read_on_is_reported_when_it_read() -> None:
-    assert "read_on" not in metrics(RECORDS)  # the cosine scorer chose: nothing to report
-    read = [
-        {**record(answerable=True, rank=1), "read_on": True},
-        {**record(answerable=True, rank=1), "read_on": False},
-        {**record(answerable=False, answer=NOT_IN_SOURCES, abstained=True), "read_on": False},
-        record(answerable=True, rank=1),  # an answer made without the reader
+def test_answer_first_answered_precision_and_calibration_on_built_records() -> None:
+    def shown(answerable: bool, first: bool, holds: bool, confidence: float, **more) -> dict:
+        cited = {"citations": [{"n": 1}], "confidence": confidence, "outcome": "answered"}
+        flags = {"first_holds": first, "holds_answer": holds}
+        return {**record(answerable=answerable, rank=1), **cited, **flags, **more}
+
+    records = [
+        shown(True, True, True, 0.9),  # right, its first quote
+        shown(True, False, True, 0.9),  # right, in its second quote only
+        shown(False, False, False, 0.9),  # an unanswerable question answered: wrong
+        shown(True, False, False, 0.1, abstained=True, outcome="unsure"),
+        {**record(answerable=False, abstained=True), "outcome": "not_found"},
     ]
-    m = metrics(read)
-    assert m["read_on"] == 0.333
-    assert "reader read on          0.333" in format_metrics(m)
+    m = metrics(records)
+    assert m["answer_first"] == 0.5  # of the two answered answerable questions
+    assert m["answered_precision"] == 0.667  # two of the three shown as answers
+    assert m["outcomes"] == {"answered": 3, "unsure": 1, "not_found": 1}
+    # Bands of the four replies with a quote: 0.9 (three, one first quote right), 0.1 (one,
+    # wrong): |0.9 - 1/3| * 3/4 + |0.1 - 0| * 1/4.
+    assert m["reliability"] == [[0.1, 1, 0.1, 0.0], [0.9, 3, 0.9, 0.333]]
+    assert m["calibration_error"] == round(0.75 * (0.9 - 1 / 3) + 0.25 * 0.1, 3)
+    text = format_metrics(m)
+    assert "answered / unsure / not found  3 / 1 / 1" in text
+    assert "calibration error (ECE)" in text
+    assert "calibration_error" not in metrics(RECORDS)  # no confidence: nothing to rate
 
 
 def test_a_citation_marker_is_not_a_gold_answer() -> None:

@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from helpers import SHARED
 from hostile.corpus import pdf, text_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -608,6 +609,26 @@ def test_html_many_attributes_are_refused_before_parsing(tmp_path: Path) -> None
     assert reason(tmp_path, "many.html", _attributes(many, 1000)) == (
         f"too much markup for one article ({many * 1000:,} attributes, limit 300,000)"
     )
+
+
+def test_markup_is_counted_outside_scripts_styles_and_comments() -> None:
+    # A script's "i<n" opens no tag: counted as markup, its loop held 2,000 "attributes".
+    script = "<script>for (var i = 0; i<n; i++) { " + "x = 1; " * 2000 + "}</script>"
+    page = f"<html><body>{script}<style>a<b {{}}</style><!-- <p a b> --><p>Text.</p></body></html>"
+    assert webpage.check_markup(page, "p.html") == 3  # html, body, p
+    assert webpage.markup_only("<p>a</p><script>x<y") == "<p>a</p>"  # left open: dropped
+    assert webpage.markup_only("<!-- never closed <p>") == ""
+
+
+@pytest.mark.skipif(not (SHARED / "bench" / "article_extraction").is_dir(), reason="no shared/")
+def test_no_saved_news_page_of_the_benchmark_is_refused_for_its_markup() -> None:
+    import gzip
+
+    pages = sorted((SHARED / "bench" / "article_extraction" / "html").glob("*.html.gz"))
+    assert len(pages) >= 90
+    for path in pages:
+        html = gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
+        webpage.check_markup(html, path.name)  # raises SourceError when refused
 
 
 def test_html_a_page_that_reads_too_long_is_skipped_and_the_next_is_read(

@@ -338,11 +338,11 @@ def test_a_fallback_that_abstains_keeps_the_reason_after_its_own(
     fake_settings: Settings,
 ) -> None:
     build_index(fake_settings)
-    refusing = fake_settings.with_(reader_threshold=1.0)  # the reader is never sure enough
+    refusing = fake_settings.with_(reader_threshold=1.0)  # the judge is never sure enough
     down = refusing.with_(llm_url=f"http://127.0.0.1:{free_port()}/v1")
     answer, extractive = api.answer(QUESTION, down), api.answer(QUESTION, refusing)
     assert answer.abstained and extractive.abstained and extractive.note
-    assert answer.abstain_reason == extractive.abstain_reason == "reader_unsure"
+    assert answer.abstain_reason == extractive.abstain_reason == "unsure"
     assert "did not answer" in answer.note and answer.note.endswith(extractive.note)
 
 

@@ -24,14 +24,15 @@ from rag.errors import ModelError, SettingsError
 from rag.extractive import (
     ABSTAIN_BELOW,
     MAX_ANSWER_WORDS,
-    NOT_IN_SOURCES,
+    UNSURE_LEAD,
     WHY_ABSTAINED,
     compose,
     cosine_floor,
     rank,
 )
+from rag.judge import JUDGE_FILE
 from rag.manifest import file_sha256
-from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader, reads
+from rag.reader import ADAPTER_FILE, BUNDLED, MODEL_FILE, Reader, get_reader
 from rag.settings import Settings
 
 TRAINED = Settings.load(env={})
@@ -71,8 +72,7 @@ def test_the_question_adapter_narrows_a_restatements_lead_over_the_answer() -> N
 
 
 def test_the_reader_finds_no_answer_among_sentences_naming_no_judge() -> None:
-    """What the reader knows. (At the shipped threshold the calibrated abstention still
-    answers such a question when its sentences are close in meaning: see reader.md.)"""
+    """What the reader knows (the judge's decision on such questions: test_judge.py)."""
     question = "Who was the judge in the Halvorsen fraud trial?"
     unrelated = [
         "The Halvorsen fraud trial opened in Bergen on a cold Monday.",
@@ -82,8 +82,6 @@ def test_the_reader_finds_no_answer_among_sentences_naming_no_judge() -> None:
     judge = "Judge Ana Berg presided over the Halvorsen fraud trial."
     logits = get_reader().logits(question, [*unrelated, judge])
     assert max(logits[:3]) < 0 < logits[3]
-    reader = get_reader()
-    assert reader.answers([max(logits[:3]), 0.0, 0.5]) < reader.answers([logits[3], 0.0, 0.5])
 
 
 def test_the_threshold_setting_moves_abstention() -> None:
@@ -91,13 +89,11 @@ def test_the_threshold_setting_moves_abstention() -> None:
     _, never, _, _ = compose(r, Settings.load(env={}, reader_threshold=0.0))
     text, always, _, note = compose(r, Settings.load(env={"RAG_READER_THRESHOLD": "1"}))
     assert not never.abstain and never.why == ("", "")
-    assert always.abstain and always.why[0] == "reader_unsure" and text == NOT_IN_SOURCES
-    # The note gives the reader's confidence against the threshold that refused it.
+    assert always.abstain and always.why[0] == "unsure" and text.startswith(UNSURE_LEAD)
+    # The note gives the judge's confidence against the threshold that withheld it.
     assert always.confidence is not None
-    assert note == WHY_ABSTAINED["reader_unsure"].format(
-        confidence=always.confidence, threshold=1.0
-    )
-    assert "under its 100% threshold" in note
+    assert note == WHY_ABSTAINED["unsure"].format(confidence=always.confidence, threshold=1.0)
+    assert "under the 100% an answer needs" in note
     with pytest.raises(SettingsError, match="reader_threshold"):
         Settings.load(env={}, reader_threshold=1.5)
 
@@ -106,8 +102,9 @@ def test_a_reader_answer_may_join_a_close_second_sentence_up_to_80_words(
     tmp_path: Path,
 ) -> None:
     """Two distinct 35-word sentences the reader cannot tell apart (a graph that reads
-    nothing, one word piece a word): both are quoted with the reader (70 words), one with
-    the cosine scorer, whose answers stop at 60."""
+    nothing, one word piece a word): with a judge that lets any second sentence join
+    (`join_at` 0) both are quoted (70 words), with one that lets none join (1) only the
+    best; the cosine scorer quotes one, its answers stopping at 60 words."""
     first = (
         "house river green table window garden bread water paper music horse winter summer "
         "bottle city market road bridge train ship cloud stone apple chair door forest field "
@@ -119,10 +116,16 @@ def test_a_reader_answer_may_join_a_close_second_sentence_up_to_80_words(
         "keeper leader member owner editor actor poet chef guard clerk monk."
     )
     r = retrieved("What was said?", [("a", "", [(first, 0.8)]), ("b", "", [(second, 0.79)])])
-    fake = Settings.load(env={}, reader_model=str(fake_reader(tmp_path / "reader")))
-    _, _, with_reader, _ = compose(r, fake)
+    quoted = {}
+    for join_at in (0.0, 1.0):
+        folder = fake_reader(tmp_path / f"reader-{join_at}")
+        judge = json.loads((folder / JUDGE_FILE).read_text())
+        judge.update(join_at=join_at, answer_at=0.0)  # always an answer
+        (folder / JUDGE_FILE).write_text(json.dumps(judge))
+        _, _, cited, _ = compose(r, Settings.load(env={}, reader_model=str(folder)))
+        quoted[join_at] = {c.quote for c in cited}
     _, _, cosine_only, _ = compose(r, Settings.load(env={}, answer_reader="cosine"))
-    assert [c.quote for c in with_reader] == [first, second]
+    assert quoted[0.0] == {first, second} and len(quoted[1.0]) == 1
     assert [c.quote for c in cosine_only] == [first]
     assert MAX_ANSWER_WORDS["cosine"] < 70 <= MAX_ANSWER_WORDS["trained"]
 
@@ -209,41 +212,9 @@ def test_the_shortlist_setting_sets_how_many_sentences_the_reader_reads() -> Non
     ]
     r = retrieved("Who won the prize?", [("a", "", sentences)])
     assert len(rank(r, Settings.load(env={"RAG_READER_SHORTLIST": "2"})).sentences) == 2
-    assert len(rank(r, TRAINED).sentences) == 3  # the calibrated 4, of 3 candidates
+    assert len(rank(r, TRAINED).sentences) == 3  # the judge's 8, of 3 candidates
     with pytest.raises(SettingsError, match="reader_shortlist = 41"):
         Settings.load(env={"RAG_READER_SHORTLIST": "41"})
-
-
-def test_the_reader_reads_on_past_its_shortlist_when_nothing_in_it_answers(
-    tmp_path: Path,
-) -> None:
-    """A shortlist of one holds only a sentence restating the question; read on, the
-    reader finds the answer ranked third by the cheap score."""
-    sentences = [
-        ("The prize drew record crowds to the hall this year.", 0.8),
-        ("The jury met four times in the old library of the town.", 0.7),
-        ("Mara Velde won it for her first novel, about a lighthouse.", 0.6),
-    ]
-    r = retrieved("Who won the prize?", [("a", "", sentences)])
-
-    def ranked(name: str, **calibration: object) -> tuple[list[str], bool | None]:
-        folder = tmp_path / name  # a folder each: readers are cached by folder
-        shutil.copytree(BUNDLED, folder)
-        meta = json.loads((folder / "reader.json").read_text())
-        meta["calibration"].update(calibration)
-        (folder / "reader.json").write_text(json.dumps(meta))
-        settings = Settings.load(env={"RAG_READER_SHORTLIST": "1"}, reader_model=str(folder))
-        ranking = rank(r, settings)
-        return [s.sentence.text for s in ranking.sentences], ranking.read_on
-
-    assert ranked("never", extend_below=None) == ([sentences[0][0]], False)
-    texts, read_on = ranked("on", extend_below=0.0, extend_to=3)
-    assert texts[0] == sentences[2][0] and len(texts) == 3 and read_on
-    assert ranked("sure", extend_below=-50.0, extend_to=3) == ([sentences[0][0]], False)
-    assert rank(r, Settings.load(env={}, answer_reader="cosine")).read_on is None
-    # Reading on never reads less than the shortlist, nor past what there is.
-    assert reads([-1.0, -2.0], 0.0, 1) == 2 and reads([], 0.0, 8) == 0
-    assert reads([1.0], 0.0, 8) == 1 and reads([-1.0], None, 8) == 1
 
 
 @pytest.mark.parametrize("name", [MODEL_FILE, ADAPTER_FILE])

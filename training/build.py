@@ -15,8 +15,8 @@ import platform
 from pathlib import Path
 
 from rag.errors import ModelError, RagError
-from rag.reader import extension
 
+from .calibrate import extension
 from .data import check_data
 
 
@@ -28,6 +28,7 @@ def build(
     steps: int = 0,
     limit: int = 0,
     seed: int = 13,
+    news: tuple[Path, ...] = (),
     command: str = "",
 ) -> Path:
     """Train, export, fit the adapter and calibrate a reader into `out`; `command` is the
@@ -50,6 +51,7 @@ def build(
         steps=steps,
         limit=limit,
         seed=seed,
+        news=":".join(str(folder) for folder in news),
     )
     export(train(config), out)
     train_adapter(out, data, AdapterConfig(seed=seed))

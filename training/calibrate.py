@@ -26,6 +26,7 @@ abstention curve). It does not train or export.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 
 from rag.errors import ModelError
 from rag.lexical import content_words
-from rag.reader import Extend, Reader, abstain_features, extension, fuse, reads
+from rag.reader import Reader
 
 from .data import Group, embed_groups, load_groups, without_answer
 from .export import FP32
@@ -47,6 +48,47 @@ SPLITS = ("squad-heldout", "qed-dev", "selqa-dev")
 # ranking's first EXTEND_TO sentences (at most max(SHORTLISTS): what a case holds logits for).
 EXTEND_BELOW = (-3.0, -2.0, -1.0, 0.0, 1.0)
 EXTEND_TO = (8, 12)
+# Reading on: (bar, sentences), or None: the reader never reads on.
+Extend = tuple[float, int] | None
+
+
+def extension(cal: dict[str, Any]) -> Extend:
+    """The reading on recorded in a reader.json calibration (None: it reads no further)."""
+    below = cal.get("extend_below")
+    return None if below is None else (float(below), int(cal.get("extend_to", 0)))
+
+
+def reads(logits: list[float], extend_below: float | None, extend_to: int) -> int:
+    """How many of the cheap ranking's sentences the reader reads, given its `logits` for
+    the shortlist: more when none of them reads as an answer."""
+    if extend_below is None or not logits or max(logits) >= extend_below:
+        return len(logits)
+    return max(len(logits), extend_to)
+
+
+# Held-out measures of the reader alone: its logit fused with the cheap score (top-1
+# accuracy) and a logistic abstention over these signals. Answering orders and decides with
+# the judge (`rag.judge`, fitted by `training.judge`), which takes both signals as features.
+
+
+def fuse(logits: list[float], cheap: list[float], weight: float) -> list[float]:
+    """Each list z-normalized over the shortlist, then added."""
+    return [a + weight * b for a, b in zip(_z(logits), _z(cheap), strict=True)]
+
+
+def _z(values: list[float]) -> list[float]:
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return [(v - mean) / sd if sd > 1e-9 else 0.0 for v in values]
+
+
+def abstain_features(logits: list[float], best_cosine: float) -> list[float]:
+    """The best reader logit, its lead over the second, and the best sentence cosine."""
+    ordered = sorted(logits, reverse=True)
+    lead = ordered[0] - ordered[1] if len(ordered) > 1 else 0.0
+    return [ordered[0], lead, best_cosine]
+
+
 FLOOR_CURVE = (0.2, 0.25, 0.3, 0.35, 0.4)  # cosine floors the report shows the effect of
 
 

@@ -28,10 +28,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=0, help="train exactly N steps instead")
     parser.add_argument("--limit", type=int, default=0, help="N questions per split (smoke test)")
     parser.add_argument("--seed", type=int, default=13, help="random seed")
+    parser.add_argument(
+        "--news",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of news articles with questions to train on too (repeatable)",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     options = {"--minutes": args.minutes, "--steps": args.steps, "--limit": args.limit}
     command = f"rag train-reader --data {args.data} --out {args.out} --seed {args.seed}"
     command += "".join(f" {flag} {value:g}" for flag, value in options.items() if value)
+    command += "".join(f" --news {folder}" for folder in args.news)
     build(
         args.data,
         args.out,
@@ -39,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         steps=args.steps,
         limit=args.limit,
         seed=args.seed,
+        news=tuple(args.news),
         command=command,
     )
     return 0

@@ -7,8 +7,11 @@ one) and up to `negatives` others, the hardest first: those sharing most words w
 question (restatements and SQuAD 2.0's plausible-but-wrong sentences). The loss is a
 softmax over one question's sentences plus a learned no-answer slot (the answering
 sentence, or the slot when none answers), plus each sentence's own binary cross-entropy
-so that a logit means the same across questions. Sequences are padded per batch, not to
-`max_length`. Everything is seeded; the held-out splits of `data` are never seen.
+so that a logit means the same across questions. News articles with questions (`news`)
+join the QA sets: wire-style stories whose hard questions sit next to another year's,
+official's or period's fact, and on-topic questions they do not answer. Sequences are
+padded per batch, not to `max_length`. Everything is seeded; the held-out splits of
+`data` are never seen.
 
 It writes a Hugging Face folder (`save_pretrained`) and `train.json` (the settings, data
 counts, loss curve); `export.py` turns that into the shipped ONNX files. It does not
@@ -28,6 +31,7 @@ from typing import Any
 from rag.lexical import content_words
 
 from .data import Group, load_groups
+from .news import load_news
 
 
 @dataclass
@@ -49,6 +53,10 @@ class TrainConfig:
     micro_batch: int = 16  # pairs per forward pass (similar lengths together)
     frozen_layers: int = 2  # lowest transformer layers kept as they are (with the embeddings)
     steps: int = 0  # train exactly this many steps (0: `epochs`, cut at `max_minutes`)
+    # Folders of news articles with questions (`news.load_news`), ":"-separated; their
+    # groups join the QA sets' `news_repeat` times, since they are few and are the domain.
+    news: str = ""
+    news_repeat: int = 2
 
 
 def pick(group: Group, negatives: int, rng: random.Random) -> tuple[list[str], int]:
@@ -189,6 +197,8 @@ def train(config: TrainConfig) -> Path:
     torch.set_num_threads(config.threads)
     rng = random.Random(config.seed)
     groups = [g for g in load_groups(Path(config.data)) if g.split == "train"]
+    for folder in filter(None, config.news.split(":")):
+        groups += load_news(Path(folder), config.seed) * config.news_repeat
     rng.shuffle(groups)
     if config.limit:
         groups = groups[: config.limit]

@@ -5,13 +5,13 @@ over a folder holding `reader-int8.onnx`, `tokenizer.json`, `reader.json` and
 `adapter.npy`; the default folder ships inside the package (`rag/reader/model`, trained by
 `rag train-reader`, see its MODEL_CARD.md). `Reader.logits(question, sentences)` reads
 each (question, sentence) pair as a cross-encoder and returns one logit per sentence: above
-0 it more likely answers than not. `Reader.answers(features)` is the calibrated abstention
-model: the probability that the best sentence found answers the question, from the
-reader's and the cheap scorer's signals (`abstain_features`). `Reader.adapt(query_vector,
-model)` maps a question vector through the folder's question adapter (`adapter.npy`), which
-the cheap scorer's sentence cosines use. Each pair runs alone, on one thread: dynamic
-int8 scales activations over a run, so a pair batched with others would score a little
-differently, and scores must not depend on what else was asked at the same time.
+0 it more likely answers than not. `Reader.judge` is the judge fitted for this reader
+(`judge.json`, `rag.judge`): which read sentence answers, and how likely the answer shown
+is right. `Reader.adapt(query_vector, model)` maps a question vector through the folder's
+question adapter (`adapter.npy`), which the cheap scorer's sentence cosines use. Each pair
+runs alone, on one thread: dynamic int8 scales activations over a run, so a pair batched
+with others would score a little differently, and scores must not depend on what else was
+asked at the same time.
 
 This package answers with a reader; it does not retrieve or choose sentences
 (`rag.extractive` does) nor train, export or calibrate one (the top-level `training`
@@ -21,7 +21,6 @@ package does, and this package never imports it).
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
+from ..judge import JUDGE_FILE, Judge, load_judge
 from ..manifest import file_sha256
 
 BUNDLED = Path(__file__).parent / "model"
@@ -44,49 +44,12 @@ FIX = (
 
 @dataclass(frozen=True)
 class Calibration:
-    """What calibration (`training.calibrate`) fitted on the held-out splits (reader.json)."""
+    """What answering takes of the calibration on held-out splits (`training.calibrate`,
+    reader.json's "calibration"; the rest of it reports the reader alone)."""
 
-    shortlist: int  # sentences of the cheap scorer's ranking the reader reorders
-    cheap_weight: float  # fused = z(reader logit) + cheap_weight * z(cheap score)
-    join_margin: float  # a further sentence joins within this much fused score of the best
-    coef: tuple[float, ...]  # logistic model over abstain_features
-    intercept: float
-    threshold: float  # answer when the probability reaches it
-    # When no logit of the shortlist reaches `extend_below`, read on to the ranking's first
-    # `extend_to` sentences (None: never; see `reads`).
-    extend_below: float | None = None
-    extend_to: int = 0
     # The best sentence cosine under which a question is off topic (None: an older
     # calibration fitted none; `rag.extractive.ABSTAIN_BELOW` applies).
     cosine_floor: float | None = None
-
-
-# Reading on: (bar, sentences) from a calibration, or None: the reader never reads on.
-Extend = tuple[float, int] | None
-
-
-def extension(cal: dict[str, Any]) -> Extend:
-    """The reading on recorded in a reader.json calibration (an older calibration records
-    none and never reads on)."""
-    below = cal.get("extend_below")
-    return None if below is None else (float(below), int(cal.get("extend_to", 0)))
-
-
-def reads(logits: list[float], extend_below: float | None, extend_to: int) -> int:
-    """How many of the cheap ranking's sentences the reader reads, given its `logits` for
-    the shortlist: more when none of them reads as an answer, since the answer then most
-    likely ranks lower (a paraphrase the cheap score undervalues)."""
-    if extend_below is None or not logits or max(logits) >= extend_below:
-        return len(logits)
-    return max(len(logits), extend_to)
-
-
-def abstain_features(logits: list[float], best_cosine: float) -> list[float]:
-    """The abstention model's inputs: the best reader logit, its lead over the second, and
-    the best sentence cosine (the old abstention signal)."""
-    ordered = sorted(logits, reverse=True)
-    lead = ordered[0] - ordered[1] if len(ordered) > 1 else 0.0
-    return [ordered[0], lead, best_cosine]
 
 
 class Reader:
@@ -106,19 +69,8 @@ class Reader:
             adapter = self.meta.get("adapter")
             self.adapter_model = str(adapter["model"]) if adapter else ""
             cal = self.meta["calibration"] if calibrated else None
-            extend_below, extend_to = (cal and extension(cal)) or (None, 0)
             floor = cal.get("cosine_floor") if cal else None
-            self.calibration = cal and Calibration(
-                int(cal["shortlist"]),
-                float(cal["cheap_weight"]),
-                float(cal["join_margin"]),
-                tuple(float(c) for c in cal["coef"]),
-                float(cal["intercept"]),
-                float(cal["threshold"]),
-                extend_below,
-                extend_to,
-                None if floor is None else float(floor),
-            )
+            self.calibration = cal and Calibration(None if floor is None else float(floor))
         except (ValueError, KeyError, TypeError) as e:
             raise ModelError(f"{folder / 'reader.json'} is unreadable ({e!r}): {FIX}.") from e
         if self.adapter_model and not (folder / ADAPTER_FILE).is_file():
@@ -126,7 +78,21 @@ class Reader:
         self._session: Any = None
         self._tokenizer: Any = None
         self._adapter: Any = None
+        self._judge: Judge | None = None
         self._lock = threading.Lock()
+
+    @property
+    def judge(self) -> Judge:
+        """The judge fitted for this reader (`judge.json` in its folder)."""
+        if self._judge is None:
+            judge = load_judge(self.folder)
+            if judge is None:
+                raise ModelError(
+                    f"The answer reader in {self.folder} has no {JUDGE_FILE}: fit it with "
+                    f"`python -m training.judge {self.folder}` (docs/reader.md), or {FIX}."
+                )
+            self._judge = judge
+        return self._judge
 
     def _load(self) -> tuple[Any, Any]:
         with self._lock:
@@ -208,25 +174,6 @@ class Reader:
             return [one(sentences[0])]
         return list(_pool().map(one, sentences))
 
-    def answers(self, features: list[float]) -> float:
-        """Probability that the best sentence answers the question (see `abstain_features`)."""
-        cal = self.calibration
-        assert cal is not None, "opened with calibrated=False"
-        z = cal.intercept + sum(c * f for c, f in zip(cal.coef, features, strict=True))
-        return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
-
-
-def fuse(logits: list[float], cheap: list[float], weight: float) -> list[float]:
-    """Each list z-normalized over the shortlist, then added: the reader's logit and the
-    cheap score count on one scale whatever their ranges."""
-    return [a + weight * b for a, b in zip(_z(logits), _z(cheap), strict=True)]
-
-
-def _z(values: list[float]) -> list[float]:
-    mean = sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-    return [(v - mean) / sd if sd > 1e-9 else 0.0 for v in values]
-
 
 _READERS: dict[Path, Reader] = {}
 _READERS_LOCK = threading.Lock()
@@ -256,7 +203,5 @@ __all__ = [
     "BUNDLED",
     "Calibration",
     "Reader",
-    "abstain_features",
-    "fuse",
     "get_reader",
 ]

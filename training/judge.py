@@ -1,0 +1,378 @@
+"""Fit the answer judge (`rag.judge`) for a reader folder: `python -m training.judge FOLDER`.
+
+The judge learns from questions answered through the real pipeline: each corpus is
+indexed (real model, real FAISS and SQLite) in a work folder, each question retrieved and
+read exactly as answering does (`rag.extractive.judged`), and every sentence the reader
+read becomes a row of the judge's features, labelled by whether it holds a gold answer.
+The corpora, none of which the reader trained on:
+- news articles with questions written for training (`--synth`, the news_synth format);
+- the held-out SQuAD 2.0 articles of the QA sets (`--qa`; answerable and unanswerable
+  Wikipedia questions; the benchmark's Super Bowl article never);
+- the real news set (`--news`, shared/bench/news_qa over its saved pages), split in two
+  folds by article.
+`pick` (does this sentence answer?) is fitted on every candidate row, `sure` (is the best
+one right?) on every question, then Platt-scaled on the real news questions' out-of-fold
+scores, since news is what the product answers. The real-news figures reported are out of
+fold by article: both models and the scaling are fitted without the fold measured. The
+thresholds come from those out-of-fold scores: `answer_at` answers all but
+`MAX_FALSE_ABSTAIN` of the answerable news questions, `unsure_at` leaves `MAX_NOT_FOUND` of
+them not found, `join_at` lets a further sentence join when it more likely answers than
+not. It writes `judge.json` (coefficients, thresholds, the report) into the folder. The
+seed questions and the SQuAD Super Bowl set are never used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.judge import FEATURES, FORMAT, JUDGE_FILE, SURE_INPUTS, sure_inputs
+
+from .judge_cases import (
+    READ,
+    Case,
+    answer_cases,
+    load_cases,
+    news_corpus,
+    read_questions,
+    save_cases,
+    squad_corpus,
+    synth_corpus,
+)
+
+MAX_FALSE_ABSTAIN = 0.03  # answerable news questions the answer threshold may withhold
+MAX_NOT_FOUND = 0.02  # answerable news questions the not-found threshold may give up on
+JOIN_PRECISION = 0.25  # joining sentences must hold a gold answer at least this often
+FOLDS = 2
+BANDS = 10  # confidence bands of the reliability tables
+
+
+def fit_pick(cases: list[Case]) -> Any:
+    """Logistic regression over every read sentence: does it hold a gold answer?"""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [row for c in cases for row in c.rows]
+    labels = [y for c in cases for y in c.labels]
+    return LogisticRegression(C=1.0, max_iter=3000).fit(rows, labels)
+
+
+def picked(model: Any, case: Case) -> list[float]:
+    return [float(p) for p in model.predict_proba(case.rows)[:, 1]]
+
+
+def right(case: Case, chosen: list[float]) -> int:
+    """Whether the sentence `pick` likes best holds a gold answer of an answerable question."""
+    best = max(range(len(chosen)), key=chosen.__getitem__)
+    return int(case.answerable and case.labels[best] == 1)
+
+
+def fit_sure(cases: list[Case], pick: Any) -> Any:
+    """Logistic regression over SURE_INPUTS: is the best sentence right?"""
+    from sklearn.linear_model import LogisticRegression
+
+    inputs, labels = [], []
+    for c in cases:
+        chosen = picked(pick, c)
+        inputs.append(sure_inputs(c.rows, chosen))
+        labels.append(right(c, chosen))
+    return LogisticRegression(C=1.0, max_iter=5000).fit(inputs, labels)
+
+
+def raw_confidence(sure: Any, pick: Any, case: Case) -> tuple[float, int]:
+    """(the sure model's probability, whether the best sentence is right)."""
+    chosen = picked(pick, case)
+    return float(sure.predict_proba([sure_inputs(case.rows, chosen)])[0, 1]), right(case, chosen)
+
+
+def fit_scale(scores: list[float], rights: list[int]) -> tuple[float, float]:
+    """Platt scaling: (a, b) so that logistic(a * logit(score) + b) matches `rights`."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=100.0).fit([[_logit(s)] for s in scores], rights)
+    return float(model.coef_[0][0]), float(model.intercept_[0])
+
+
+def _logit(p: float) -> float:
+    import math
+
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def scaled(score: float, scale: tuple[float, float]) -> float:
+    import math
+
+    return 1 / (1 + math.exp(-(scale[0] * _logit(score) + scale[1])))
+
+
+def folds(cases: list[Case]) -> list[int]:
+    """Each news case's fold, by article: the articles in sorted order, dealt round."""
+    docs = sorted({c.doc for c in cases})
+    of = {d: i % FOLDS for i, d in enumerate(docs)}
+    return [of[c.doc] for c in cases]
+
+
+@dataclass
+class Scored:
+    confidence: float
+    right: int
+    answerable: bool
+    second: float  # the second best `pick` probability (what a join needs)
+    second_right: int
+
+
+def raw_out_of_fold(measured: list[Case], others: list[Case]) -> list[Scored]:
+    """`measured` scored by pick and sure models fitted on `others` and the other folds of
+    `measured` (by article); confidences not yet scaled."""
+    fold_of = folds(measured)
+    out: list[Scored | None] = [None] * len(measured)
+    for k in range(FOLDS):
+        train = others + [c for c, f in zip(measured, fold_of, strict=True) if f != k]
+        pick = fit_pick(train)
+        sure = fit_sure(train, pick)
+        for i, (c, f) in enumerate(zip(measured, fold_of, strict=True)):
+            if f != k:
+                continue
+            chosen = picked(pick, c)
+            order = sorted(range(len(chosen)), key=lambda j: -chosen[j])
+            second = chosen[order[1]] if len(order) > 1 else 0.0
+            second_right = int(len(order) > 1 and c.answerable and c.labels[order[1]] == 1)
+            score, ok = raw_confidence(sure, pick, c)
+            out[i] = Scored(score, ok, c.answerable, second, second_right)
+    return [s for s in out if s is not None]
+
+
+def with_scale(scored: list[Scored], scale: tuple[float, float]) -> list[Scored]:
+    return [
+        Scored(scaled(s.confidence, scale), s.right, s.answerable, s.second, s.second_right)
+        for s in scored
+    ]
+
+
+def cross_scaled(scored: list[Scored], fold_of: list[int]) -> list[Scored]:
+    """Each fold scaled by a Platt scale fitted on the other folds."""
+    out: list[Scored] = []
+    for k in range(FOLDS):
+        fit_on = [s for s, f in zip(scored, fold_of, strict=True) if f != k]
+        scale = fit_scale([s.confidence for s in fit_on], [s.right for s in fit_on])
+        out += with_scale([s for s, f in zip(scored, fold_of, strict=True) if f == k], scale)
+    return out
+
+
+def thresholds(scored: list[Scored]) -> tuple[float, float, float]:
+    """(answer_at, unsure_at, join_at) from out-of-fold news scores."""
+    answerable = sorted(s.confidence for s in scored if s.answerable)
+    answer_at = answerable[int(MAX_FALSE_ABSTAIN * len(answerable))]
+    unsure_at = answerable[int(MAX_NOT_FOUND * len(answerable))]
+    join_at = 1.0  # the lowest bar down to which the joined sentences stay right enough
+    for bar in [x / 20 for x in range(19, 0, -1)]:
+        joined = [s for s in scored if s.confidence >= answer_at and s.second >= bar]
+        if not joined:
+            continue
+        if sum(s.second_right for s in joined) / len(joined) < JOIN_PRECISION:
+            break
+        join_at = bar
+    return round(answer_at, 4), round(unsure_at, 4), join_at
+
+
+def reliability(scored: list[Scored]) -> dict[str, Any]:
+    """Accuracy per confidence band and the expected calibration error."""
+    bands, ece = [], 0.0
+    for b in range(BANDS):
+        lo, hi = b / BANDS, (b + 1) / BANDS
+        inside = [
+            s for s in scored if lo <= s.confidence < hi or (b == BANDS - 1 and s.confidence == 1)
+        ]
+        if not inside:
+            continue
+        mean = sum(s.confidence for s in inside) / len(inside)
+        accuracy = sum(s.right for s in inside) / len(inside)
+        ece += len(inside) / len(scored) * abs(mean - accuracy)
+        bands.append(
+            {
+                "band": f"{lo:.1f}-{hi:.1f}",
+                "n": len(inside),
+                "confidence": round(mean, 3),
+                "accuracy": round(accuracy, 3),
+            }
+        )
+    return {"bands": bands, "ece": round(ece, 4)}
+
+
+def outcomes(scored: list[Scored], answer_at: float, unsure_at: float) -> dict[str, Any]:
+    """What the thresholds make of these questions (first quote only)."""
+    answerable = [s for s in scored if s.answerable]
+    unanswerable = [s for s in scored if not s.answerable]
+    shown = [s for s in scored if s.confidence >= answer_at]
+    return {
+        "questions": len(scored),
+        "answerable": len(answerable),
+        "answered_precision": round(sum(s.right for s in shown) / max(1, len(shown)), 3),
+        "unanswerable_abstained": round(
+            sum(s.confidence < answer_at for s in unanswerable) / max(1, len(unanswerable)), 3
+        ),
+        "false_abstain": round(
+            sum(s.confidence < answer_at for s in answerable) / max(1, len(answerable)), 3
+        ),
+        "not_found_answerable": round(
+            sum(s.confidence < unsure_at for s in answerable) / max(1, len(answerable)), 3
+        ),
+        "answer_first": round(
+            sum(s.right for s in answerable if s.confidence >= answer_at)
+            / max(1, sum(s.confidence >= answer_at for s in answerable)),
+            3,
+        ),
+        "top1": round(sum(s.right for s in answerable) / max(1, len(answerable)), 3),
+    }
+
+
+def fit(news: list[Case], wiki: list[Case], synth: list[Case]) -> dict[str, Any]:
+    """The judge fitted on everything, with its out-of-fold reports: real news (`news`)
+    and held-out Wikipedia (`wiki`), each measured by models fitted without its fold."""
+    news_raw = raw_out_of_fold(news, synth + wiki)
+    scale = fit_scale([s.confidence for s in news_raw], [s.right for s in news_raw])
+    news_oof = cross_scaled(news_raw, folds(news))
+    wiki_oof = with_scale(raw_out_of_fold(wiki, synth + news), scale)
+    answer_at, unsure_at, join_at = thresholds(news_oof)
+    pick = fit_pick(synth + wiki + news)
+    sure = fit_sure(synth + wiki + news, pick)
+    return {
+        "format": FORMAT,
+        "features": list(FEATURES),
+        "sure_inputs": list(SURE_INPUTS),
+        "pick": _model(pick),
+        "sure": _model(sure),
+        "scale": [round(scale[0], 6), round(scale[1], 6)],
+        "answer_at": answer_at,
+        "unsure_at": unsure_at,
+        "join_at": join_at,
+        "read": READ,
+        "fitted_on": {
+            "news_synth": len(synth),
+            "squad_heldout": len(wiki),
+            "news_qa": len(news),
+        },
+        "report": {
+            "news_out_of_fold": {
+                **outcomes(news_oof, answer_at, unsure_at),
+                **reliability(news_oof),
+            },
+            "wikipedia_out_of_fold": {
+                **outcomes(wiki_oof, answer_at, unsure_at),
+                **reliability(wiki_oof),
+            },
+        },
+    }
+
+
+def fold_judges(news: list[Case], wiki: list[Case], synth: list[Case]) -> list[dict[str, Any]]:
+    """Per fold of the real news questions, a judge fitted without that fold: its models,
+    its scale and its thresholds all from the other folds (for `rag eval` out of fold)."""
+    fold_of = folds(news)
+    news_oof = cross_scaled(raw_out_of_fold(news, synth + wiki), fold_of)
+    judges = []
+    for k in range(FOLDS):
+        rest = [c for c, f in zip(news, fold_of, strict=True) if f != k]
+        rest_oof = [s for s, f in zip(news_oof, fold_of, strict=True) if f != k]
+        pick = fit_pick(synth + wiki + rest)
+        sure = fit_sure(synth + wiki + rest, pick)
+        raw = [raw_confidence(sure, pick, c) for c in rest]
+        scale = fit_scale([score for score, _ in raw], [ok for _, ok in raw])
+        answer_at, unsure_at, join_at = thresholds(rest_oof)
+        judges.append(
+            {
+                "format": FORMAT,
+                "features": list(FEATURES),
+                "sure_inputs": list(SURE_INPUTS),
+                "pick": _model(pick),
+                "sure": _model(sure),
+                "scale": [round(scale[0], 6), round(scale[1], 6)],
+                "answer_at": answer_at,
+                "unsure_at": unsure_at,
+                "join_at": join_at,
+                "read": READ,
+                "fold": k,
+            }
+        )
+    return judges
+
+
+def write_folds(out: Path, reader: Path, judges: list[dict[str, Any]], news: Path) -> None:
+    """`out/fold-K/`: the reader's files with fold K's judge, and fold K's news questions."""
+    import shutil
+
+    questions = read_questions(news / "questions.jsonl")
+    docs = sorted({str(q.get("doc", "")) for q in questions})
+    of = {d: i % FOLDS for i, d in enumerate(docs)}
+    for judge in judges:
+        folder = out / f"fold-{judge['fold']}"
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(reader, folder, ignore=shutil.ignore_patterns(JUDGE_FILE))
+        (folder / JUDGE_FILE).write_text(json.dumps(judge, indent=1) + "\n", encoding="utf-8")
+        mine = [q for q in questions if of[str(q.get("doc", ""))] == judge["fold"]]
+        text = "".join(json.dumps(q) + "\n" for q in mine)
+        (folder / "questions.jsonl").write_text(text, encoding="utf-8")
+
+
+def _model(model: Any) -> dict[str, Any]:
+    return {
+        "coef": [round(float(c), 6) for c in model.coef_[0]],
+        "intercept": round(float(model.intercept_[0]), 6),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.judge", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("folder", type=Path, help="the reader folder; judge.json is written there")
+    parser.add_argument("--qa", type=Path, required=True, help="the QA sets (shared/data/qa)")
+    parser.add_argument(
+        "--news", type=Path, required=True, help="the news set (shared/bench/news_qa)"
+    )
+    parser.add_argument(
+        "--synth",
+        type=Path,
+        action="append",
+        required=True,
+        help="news articles with questions (news_synth format; repeatable)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        required=True,
+        help="a folder for the indexes and the cases (reused when present)",
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    cases: dict[str, list[Case]] = {}
+    corpora: list[tuple[str, Any]] = [
+        ("news", lambda out: read_questions(news_corpus(args.news, out))),
+        ("wiki", lambda out: squad_corpus(args.qa, out)),
+        *[
+            (f"synth{i}", lambda out, f=f: read_questions(synth_corpus(f, out)))
+            for i, f in enumerate(args.synth)
+        ],
+    ]
+    for name, make in corpora:
+        cached = args.work / f"{name}.cases.jsonl"
+        if not cached.is_file():
+            questions = make(args.work / name)
+            save_cases(cached, answer_cases(name, args.work / name, questions, args.folder))
+        cases[name] = load_cases(cached)
+        print(f"{name}: {len(cases[name])} questions", file=sys.stderr)
+    synth = [c for name, found in cases.items() if name.startswith("synth") for c in found]
+    judge = fit(cases["news"], cases["wiki"], synth)
+    (args.folder / JUDGE_FILE).write_text(json.dumps(judge, indent=1) + "\n", encoding="utf-8")
+    # For measuring the product out of fold: `rag eval FOLD/questions.jsonl` with
+    # RAG_READER_MODEL=FOLD for each fold (BENCHMARKS.md, "News").
+    write_folds(args.work, args.folder, fold_judges(cases["news"], cases["wiki"], synth), args.news)
+    print(json.dumps(judge["report"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
