@@ -212,3 +212,16 @@ def test_thresholds_keep_the_answerable_questions_they_promise() -> None:
     paired += [Scored(0.9, 1, True, 0.2, 0)] * 30
     assert 10 / 20 >= JOIN_PRECISION > 10 / 50
     assert thresholds(paired)[2] == 0.25
+
+
+def test_the_model_card_holds_one_judge_section(tmp_path: Path) -> None:
+    from training.judge import CARD_SECTION, write_card
+
+    judge = json.loads((BUNDLED / JUDGE_FILE).read_text())
+    (tmp_path / "MODEL_CARD.md").write_text("# The reader\n\nIts card.\n")
+    write_card(tmp_path, judge)
+    write_card(tmp_path, judge)  # fitted again: replaced, not added
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert card.startswith("# The reader\n\nIts card.\n\n") and card.count(CARD_SECTION) == 1
+    assert f"answer at a confidence of {judge['answer_at']}" in card
+    assert "| 0.9-1.0 |" in card

@@ -318,6 +318,49 @@ def write_folds(out: Path, reader: Path, judges: list[dict[str, Any]], news: Pat
         (folder / "questions.jsonl").write_text(text, encoding="utf-8")
 
 
+CARD_SECTION = "## The judge (judge.json)"
+
+
+def card_section(judge: dict[str, Any]) -> str:
+    """The model card's account of the judge: what it was fitted on, its thresholds and its
+    out-of-fold reliability per domain."""
+    fitted = judge["fitted_on"]
+    lines = [
+        CARD_SECTION,
+        "",
+        "Fitted by `python -m training.judge` (training/judge.py) on "
+        f"{fitted['news_synth']} questions over news articles written for training "
+        f"(training/news_synth/judge), {fitted['squad_heldout']} SQuAD 2.0 questions of the "
+        f"held-out articles (CC BY-SA 4.0) and the {fitted['news_qa']} real news questions of "
+        "shared/bench/news_qa, two folds by article; the seed questions and the SQuAD Super "
+        "Bowl set never. Thresholds: answer at a confidence of "
+        f"{judge['answer_at']}, unsure from {judge['unsure_at']}, a second quote joins at "
+        f"{judge['join_at']}; the reader reads {judge['read']} sentences.",
+    ]
+    for name, report in judge["report"].items():
+        lines += [
+            "",
+            f"{name.replace('_', ' ')}: "
+            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.items() if k != "bands"),
+            "",
+            "| band | questions | mean confidence | first quote right |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {b['band']} | {b['n']} | {b['confidence']} | {b['accuracy']} |"
+            for b in report["bands"]
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_card(folder: Path, judge: dict[str, Any]) -> None:
+    """Replace (or add) the judge's section at the end of the folder's MODEL_CARD.md."""
+    card = folder / "MODEL_CARD.md"
+    text = card.read_text(encoding="utf-8") if card.is_file() else ""
+    text = text.split(CARD_SECTION)[0].rstrip()
+    card.write_text((text + "\n\n" if text else "") + card_section(judge), encoding="utf-8")
+
+
 def _model(model: Any) -> dict[str, Any]:
     return {
         "coef": [round(float(c), 6) for c in model.coef_[0]],
@@ -367,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     synth = [c for name, found in cases.items() if name.startswith("synth") for c in found]
     judge = fit(cases["news"], cases["wiki"], synth)
     (args.folder / JUDGE_FILE).write_text(json.dumps(judge, indent=1) + "\n", encoding="utf-8")
+    write_card(args.folder, judge)
     # For measuring the product out of fold: `rag eval FOLD/questions.jsonl` with
     # RAG_READER_MODEL=FOLD for each fold (BENCHMARKS.md, "News").
     write_folds(args.work, args.folder, fold_judges(cases["news"], cases["wiki"], synth), args.news)
