@@ -4,17 +4,18 @@ Every statement sentence of the top passages gets a cheap score (`rag.cheap_scor
 and word overlap with the question, its own and the sentence before it, what the question
 asks for, its passage's rank). `rank` then orders them (`settings.answer_reader`):
 "trained" (default) lets the trained reader (`rag.reader`) read the cheap ranking's best
-few and reorders them by its logit fused with the cheap score; "cosine" keeps the cheap
-order. The best sentence is the answer; more join while they score within the reader's join
-margin (`MORE_RATIO` of the best for the cheap scorer), say something new, and the answer
-stays under `MAX_ANSWER_WORDS`. A sentence that depends on the one before (it opens with a
-pronoun or continues a quote) is quoted together with it, and one that begins inside a
-quotation is quoted from its opening. The reply is `NOT_IN_SOURCES` (the passages still
-listed) when the reader's calibrated probability that the best sentence answers is under
-its threshold, when even the best sentence is far from the question (cosine below
-`cosine_floor`, which the reader fits on held-out data), or when the question asks for a
-number or a date and no sentence good enough to join the answer holds one; `Ranking.why`
-names the rule that decided (a key of `WHY_ABSTAINED`, with the note the user reads).
+few (`judged`) and the judge (`rag.judge`) order them by the probability that each answers,
+its confidence that the best is right deciding the outcome: answered, unsure (the closest
+quote offered as a lead after `UNSURE_LEAD`) or not found (`NOT_IN_SOURCES`, the passages
+still listed); even the best sentence under the cosine floor (`cosine_floor`, fitted with
+the reader) is not found. "cosine" keeps the cheap order and abstains under its floor or
+when the question asks for a number or a date no sentence good enough to join holds.
+The best sentence is the answer and comes first; more join while they score at least the
+ranking's floor (the judge's `join_at`, or `MORE_RATIO` of the best for the cheap scorer),
+say something new, and the answer stays under `MAX_ANSWER_WORDS`. A sentence that depends
+on the one before (it opens with a pronoun or continues a quote) is quoted together with
+it, and one that begins inside a quotation is quoted from its opening. `Ranking.why` names
+the rule that withheld an answer (a key of `WHY_ABSTAINED`, with the note the user reads).
 Questions, headings and bylines are never quoted; no text is generated. The passages come
 back re-ranked by their best cheap-scored sentence (`by_best_sentence`).
 """
@@ -211,10 +212,9 @@ def _read(reader: Reader, question: str, items: list[Scored]) -> list[float]:
 def _why(
     question: str, scored: list[Scored], floor: float, best_cosine: float, below: float
 ) -> tuple[str, str]:
-    """The rule, shared by both scorers, that withholds the answer, as (key of
-    WHY_ABSTAINED, its note), or ("", "") when none does: the best sentence's cosine is
-    under the floor `below`, or the question asks for a figure that no sentence close
-    enough holds."""
+    """The cosine scorer's rule that withholds the answer, as (key of WHY_ABSTAINED, its
+    note), or ("", "") when none does: the best sentence's cosine is under the floor
+    `below`, or the question asks for a figure that no sentence close enough holds."""
     if best_cosine < below:
         return "off_topic", WHY_ABSTAINED["off_topic"].format(cosine=best_cosine, floor=below)
     figure = _missing_figure(question, scored, floor)
