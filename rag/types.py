@@ -264,11 +264,11 @@ class Answer:
     grounded: float | None = None  # LLM mode: share of sentences supported (0..1)
     note: str = ""  # why the answer is not what was asked for (e.g. the LLM fell back)
     llm: LLMRun | None = None  # when a local model ran (even if its answer was not kept)
-    # The trained reader's probability (0..1) that the best sentence found answers the
-    # question; None when the cosine scorer chose (answer_reader = cosine) or nothing did.
+    # The judge's probability (0..1) that the first quote (the answer, or an unsure reply's
+    # lead) answers the question; None when the cosine scorer chose or nothing did.
     confidence: float | None = None
     # Why an extractive answer was withheld: a key of `rag.extractive.WHY_ABSTAINED`
-    # ("off_topic", "no_figure", "reader_unsure", "no_sentence"), its words in `note`;
+    # ("unsure", "not_found", "off_topic", "no_sentence", "no_figure"), its words in `note`;
     # None when it answered or a local model abstained.
     abstain_reason: str | None = None
     # One of OUTCOMES; "" makes it follow `abstained` (answered, else not found).
