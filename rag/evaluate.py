@@ -181,18 +181,29 @@ def _outcome_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
     rated = [r for r in records if r.get("confidence") is not None and r.get("citations")]
     if rated:
-        bands: dict[int, list[dict[str, Any]]] = {}
-        for r in rated:
-            bands.setdefault(min(int(r["confidence"] * CONFIDENCE_BANDS), 9), []).append(r)
-        table, ece = [], 0.0
-        for band, inside in sorted(bands.items()):
-            mean = sum(r["confidence"] for r in inside) / len(inside)
-            share = sum(r["first_holds"] for r in inside) / len(inside)
-            ece += len(inside) / len(rated) * abs(mean - share)
-            table.append([band / CONFIDENCE_BANDS, len(inside), round(mean, 3), round(share, 3)])
-        out["reliability"] = table
+        table, ece = calibration([(r["confidence"], bool(r["first_holds"])) for r in rated])
+        out["reliability"] = [[start, n, round(m, 3), round(s, 3)] for start, n, m, s in table]
         out["calibration_error"] = round(ece, 3)
     return out
+
+
+def calibration(
+    rated: list[tuple[float, bool]],
+) -> tuple[list[tuple[float, int, float, float]], float]:
+    """How well confidences match outcomes: per band of 1/CONFIDENCE_BANDS (the last one
+    holding 1.0), (band start, count, mean confidence, share right), and the expected
+    calibration error (the bands' gaps weighted by their counts)."""
+    bands: dict[int, list[tuple[float, bool]]] = {}
+    for confidence, right in rated:
+        at = min(int(confidence * CONFIDENCE_BANDS), CONFIDENCE_BANDS - 1)
+        bands.setdefault(at, []).append((confidence, right))
+    table, ece = [], 0.0
+    for band, inside in sorted(bands.items()):
+        mean = sum(c for c, _ in inside) / len(inside)
+        share = sum(r for _, r in inside) / len(inside)
+        ece += len(inside) / len(rated) * abs(mean - share)
+        table.append((band / CONFIDENCE_BANDS, len(inside), mean, share))
+    return table, ece
 
 
 def _abstention_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:

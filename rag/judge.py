@@ -175,8 +175,8 @@ def features(question: str, seen: list[Seen], sentences: list[str]) -> list[list
     rarest = max(terms.words, key=lambda w: (rarity[w], w), default=None)
     best_logit = max(s.logit for s in seen)
     best_cheap = max(s.cheap for s in seen)
-    logit_z = _z([s.logit for s in seen])
-    cheap_z = _z([s.cheap for s in seen])
+    logit_z = standardized([s.logit for s in seen])
+    cheap_z = standardized([s.cheap for s in seen])
     best_cosine = max(s.cosine for s in seen)
     asked = [float(terms.wh == wh) for wh in WH_TYPES]
     rows = []
@@ -219,7 +219,7 @@ def features(question: str, seen: list[Seen], sentences: list[str]) -> list[list
     return rows
 
 
-def _z(values: list[float]) -> list[float]:
+def standardized(values: list[float]) -> list[float]:
     """Each value's distance from the mean in standard deviations (0 when all are equal)."""
     mean = sum(values) / len(values)
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
@@ -233,6 +233,17 @@ def _share(wanted: frozenset[str], have: set[str]) -> float:
 def _logistic(coef: tuple[float, ...], intercept: float, values: list[float]) -> float:
     z = intercept + sum(c * v for c, v in zip(coef, values, strict=True))
     return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def log_odds(p: float) -> float:
+    """log(p / (1 - p)), `p` kept within 1e-6 of 0 and 1."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def scaled(p: float, scale: tuple[float, float]) -> float:
+    """`p` Platt-scaled: logistic(a * log_odds(p) + b) for `scale` (a, b)."""
+    return _logistic((scale[0],), scale[1], [log_odds(p)])
 
 
 def sure_inputs(rows: list[list[float]], picked: list[float]) -> list[float]:
@@ -267,8 +278,7 @@ class Judge:
     def confidence(self, rows: list[list[float]], picked: list[float]) -> float:
         """The probability that the sentence `pick` likes best is a right answer."""
         sure = _logistic(self.sure_coef, self.sure_intercept, sure_inputs(rows, picked))
-        sure = min(max(sure, 1e-6), 1 - 1e-6)
-        return _logistic((self.scale[0],), self.scale[1], [math.log(sure / (1 - sure))])
+        return scaled(sure, self.scale)
 
     def outcome(self, confidence: float) -> str:
         """ "answered", "unsure" or "not_found" for this confidence."""

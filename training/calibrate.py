@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ModelError
+from rag.judge import standardized
 from rag.lexical import content_words
 from rag.reader import Reader
 
@@ -73,13 +74,7 @@ def reads(logits: list[float], extend_below: float | None, extend_to: int) -> in
 
 def fuse(logits: list[float], cheap: list[float], weight: float) -> list[float]:
     """Each list z-normalized over the shortlist, then added."""
-    return [a + weight * b for a, b in zip(_z(logits), _z(cheap), strict=True)]
-
-
-def _z(values: list[float]) -> list[float]:
-    mean = sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-    return [(v - mean) / sd if sd > 1e-9 else 0.0 for v in values]
+    return [a + weight * b for a, b in zip(standardized(logits), standardized(cheap), strict=True)]
 
 
 def abstain_features(logits: list[float], best_cosine: float) -> list[float]:
@@ -204,7 +199,6 @@ def nearest_other_article(
 def fit_floor(cases: list[Case]) -> float:
     """The highest cosine floor (3 decimals) under which at most MAX_FALSE_ABSTAIN of the
     answerable held-out questions of every split have their best sentence."""
-    import math
 
     import numpy as np
 

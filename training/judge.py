@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.judge import FEATURES, FORMAT, JUDGE_FILE, SURE_INPUTS, sure_inputs
+from rag.evaluate import CONFIDENCE_BANDS, calibration
+from rag.judge import FEATURES, FORMAT, JUDGE_FILE, SURE_INPUTS, log_odds, scaled, sure_inputs
 
 from .judge_cases import (
     READ,
@@ -48,7 +49,6 @@ MAX_FALSE_ABSTAIN = 0.03  # answerable news questions the answer threshold may w
 MAX_NOT_FOUND = 0.02  # answerable news questions the not-found threshold may give up on
 JOIN_PRECISION = 0.25  # joining sentences must hold a gold answer at least this often
 FOLDS = 2
-BANDS = 10  # confidence bands of the reliability tables
 
 
 def fit_pick(cases: list[Case]) -> Any:
@@ -92,21 +92,8 @@ def fit_scale(scores: list[float], rights: list[int]) -> tuple[float, float]:
     """Platt scaling: (a, b) so that logistic(a * logit(score) + b) matches `rights`."""
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=100.0).fit([[_logit(s)] for s in scores], rights)
+    model = LogisticRegression(C=100.0).fit([[log_odds(s)] for s in scores], rights)
     return float(model.coef_[0][0]), float(model.intercept_[0])
-
-
-def _logit(p: float) -> float:
-    import math
-
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
-def scaled(score: float, scale: tuple[float, float]) -> float:
-    import math
-
-    return 1 / (1 + math.exp(-(scale[0] * _logit(score) + scale[1])))
 
 
 def folds(cases: list[Case]) -> list[int]:
@@ -180,26 +167,18 @@ def thresholds(scored: list[Scored]) -> tuple[float, float, float]:
 
 
 def reliability(scored: list[Scored]) -> dict[str, Any]:
-    """Accuracy per confidence band and the expected calibration error."""
-    bands, ece = [], 0.0
-    for b in range(BANDS):
-        lo, hi = b / BANDS, (b + 1) / BANDS
-        inside = [
-            s for s in scored if lo <= s.confidence < hi or (b == BANDS - 1 and s.confidence == 1)
-        ]
-        if not inside:
-            continue
-        mean = sum(s.confidence for s in inside) / len(inside)
-        accuracy = sum(s.right for s in inside) / len(inside)
-        ece += len(inside) / len(scored) * abs(mean - accuracy)
-        bands.append(
-            {
-                "band": f"{lo:.1f}-{hi:.1f}",
-                "n": len(inside),
-                "confidence": round(mean, 3),
-                "accuracy": round(accuracy, 3),
-            }
-        )
+    """Accuracy per confidence band and the expected calibration error (as `rag eval`
+    computes them, `rag.evaluate.calibration`)."""
+    table, ece = calibration([(s.confidence, bool(s.right)) for s in scored])
+    bands = [
+        {
+            "band": f"{start:.1f}-{start + 1 / CONFIDENCE_BANDS:.1f}",
+            "n": n,
+            "confidence": round(mean, 3),
+            "accuracy": round(share, 3),
+        }
+        for start, n, mean, share in table
+    ]
     return {"bands": bands, "ece": round(ece, 4)}
 
 
@@ -230,16 +209,12 @@ def outcomes(scored: list[Scored], answer_at: float, unsure_at: float) -> dict[s
     }
 
 
-def fit(news: list[Case], wiki: list[Case], synth: list[Case]) -> dict[str, Any]:
-    """The judge fitted on everything, with its out-of-fold reports: real news (`news`)
-    and held-out Wikipedia (`wiki`), each measured by models fitted without its fold."""
-    news_raw = raw_out_of_fold(news, synth + wiki)
-    scale = fit_scale([s.confidence for s in news_raw], [s.right for s in news_raw])
-    news_oof = cross_scaled(news_raw, folds(news))
-    wiki_oof = with_scale(raw_out_of_fold(wiki, synth + news), scale)
-    answer_at, unsure_at, join_at = thresholds(news_oof)
-    pick = fit_pick(synth + wiki + news)
-    sure = fit_sure(synth + wiki + news, pick)
+def judge_file(
+    pick: Any, sure: Any, scale: tuple[float, float], limits: tuple[float, float, float]
+) -> dict[str, Any]:
+    """What `rag.judge.load_judge` reads: the models, the scale and the thresholds
+    (answer_at, unsure_at, join_at)."""
+    answer_at, unsure_at, join_at = limits
     return {
         "format": FORMAT,
         "features": list(FEATURES),
@@ -251,6 +226,24 @@ def fit(news: list[Case], wiki: list[Case], synth: list[Case]) -> dict[str, Any]
         "unsure_at": unsure_at,
         "join_at": join_at,
         "read": READ,
+    }
+
+
+def fit(
+    news: list[Case], wiki: list[Case], synth: list[Case], news_raw: list[Scored]
+) -> dict[str, Any]:
+    """The judge fitted on everything, with its out-of-fold reports: real news (`news`,
+    `news_raw` its `raw_out_of_fold` scores) and held-out Wikipedia (`wiki`), each measured
+    by models fitted without its fold."""
+    scale = fit_scale([s.confidence for s in news_raw], [s.right for s in news_raw])
+    news_oof = cross_scaled(news_raw, folds(news))
+    wiki_oof = with_scale(raw_out_of_fold(wiki, synth + news), scale)
+    limits = thresholds(news_oof)
+    answer_at, unsure_at, _ = limits
+    pick = fit_pick(synth + wiki + news)
+    sure = fit_sure(synth + wiki + news, pick)
+    return {
+        **judge_file(pick, sure, scale, limits),
         "fitted_on": {
             "news_synth": len(synth),
             "squad_heldout": len(wiki),
@@ -269,11 +262,13 @@ def fit(news: list[Case], wiki: list[Case], synth: list[Case]) -> dict[str, Any]
     }
 
 
-def fold_judges(news: list[Case], wiki: list[Case], synth: list[Case]) -> list[dict[str, Any]]:
+def fold_judges(
+    news: list[Case], wiki: list[Case], synth: list[Case], news_raw: list[Scored]
+) -> list[dict[str, Any]]:
     """Per fold of the real news questions, a judge fitted without that fold: its models,
     its scale and its thresholds all from the other folds (for `rag eval` out of fold)."""
     fold_of = folds(news)
-    news_oof = cross_scaled(raw_out_of_fold(news, synth + wiki), fold_of)
+    news_oof = cross_scaled(news_raw, fold_of)
     judges = []
     for k in range(FOLDS):
         rest = [c for c, f in zip(news, fold_of, strict=True) if f != k]
@@ -282,22 +277,7 @@ def fold_judges(news: list[Case], wiki: list[Case], synth: list[Case]) -> list[d
         sure = fit_sure(synth + wiki + rest, pick)
         raw = [raw_confidence(sure, pick, c) for c in rest]
         scale = fit_scale([score for score, _ in raw], [ok for _, ok in raw])
-        answer_at, unsure_at, join_at = thresholds(rest_oof)
-        judges.append(
-            {
-                "format": FORMAT,
-                "features": list(FEATURES),
-                "sure_inputs": list(SURE_INPUTS),
-                "pick": _model(pick),
-                "sure": _model(sure),
-                "scale": [round(scale[0], 6), round(scale[1], 6)],
-                "answer_at": answer_at,
-                "unsure_at": unsure_at,
-                "join_at": join_at,
-                "read": READ,
-                "fold": k,
-            }
-        )
+        judges.append({**judge_file(pick, sure, scale, thresholds(rest_oof)), "fold": k})
     return judges
 
 
@@ -408,12 +388,14 @@ def main(argv: list[str] | None = None) -> int:
         cases[name] = load_cases(cached)
         print(f"{name}: {len(cases[name])} questions", file=sys.stderr)
     synth = [c for name, found in cases.items() if name.startswith("synth") for c in found]
-    judge = fit(cases["news"], cases["wiki"], synth)
+    news_raw = raw_out_of_fold(cases["news"], synth + cases["wiki"])  # one fit per fold
+    judge = fit(cases["news"], cases["wiki"], synth, news_raw)
     (args.folder / JUDGE_FILE).write_text(json.dumps(judge, indent=1) + "\n", encoding="utf-8")
     write_card(args.folder, judge)
     # For measuring the product out of fold: `rag eval FOLD/questions.jsonl` with
     # RAG_READER_MODEL=FOLD for each fold (BENCHMARKS.md, "News").
-    write_folds(args.work, args.folder, fold_judges(cases["news"], cases["wiki"], synth), args.news)
+    fold_files = fold_judges(cases["news"], cases["wiki"], synth, news_raw)
+    write_folds(args.work, args.folder, fold_files, args.news)
     print(json.dumps(judge["report"], indent=1))
     return 0
 
