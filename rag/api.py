@@ -15,10 +15,14 @@ from typing import TypeVar
 
 from .errors import QuestionError
 from .extractive import answer_question
+from .formats import check_sources_folder
 from .indexing import IndexReport, LoadedIndex, Progress, build_index, open_index, read_manifest
+from .publish import lock
 from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
 from .types import Answer
 from .uploads import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES  # re-exported: the UI sets it
+from .uploads import add_sources as add_sources  # re-exported: the library's front door
+from .uploads import recover
 
 _CACHE: dict[Path, LoadedIndex] = {}
 _CACHE_LOCK = threading.Lock()
@@ -28,6 +32,11 @@ NOTHING_NEW = (
     "Nothing new: this follow-up's answer is the quote the previous answer already gave. "
     "Ask it with its own subject (or without the earlier questions) to search afresh."
 )
+
+
+# Undo the uploads a killed run left unindexed: (file, what happened) for each; the app's
+# start runs it.
+recover_uploads = recover
 
 
 def check_question(question: str, k: int) -> str:
@@ -138,10 +147,6 @@ def index(
 ) -> IndexReport:
     """Build or update the index from `settings.sources`, after undoing (and reporting in
     `skipped`) any upload a killed run left unindexed."""
-    from .formats import check_sources_folder
-    from .publish import lock
-    from .uploads import recover
-
     settings = settings or Settings.load()
     check_sources_folder(settings.sources)  # before creating an index folder for a wrong path
     settings.index.mkdir(parents=True, exist_ok=True)
@@ -160,36 +165,6 @@ def documents(settings: Settings) -> list[dict]:
 def document(settings: Settings, doc_id: str) -> dict | None:
     """One article's metadata and its whole cleaned text (citation offsets point into it)."""
     return reading(settings, lambda ix: ix.document_by_doc_id(doc_id))
-
-
-def add_sources(
-    settings: Settings,
-    files: list[Path],
-    *,
-    inside: Path | None = None,
-    progress: Progress | None = None,
-) -> IndexReport:
-    """Copy files into the sources folder and index them; unsupported names are refused.
-
-    Files over `MAX_UPLOAD_BYTES` are refused; with `inside` (the web app's upload folder),
-    so is anything but a regular file in that folder (a symlink, a path elsewhere). A file
-    whose name is taken by a different file gets a numbered name instead of overwriting
-    it. A copy is written whole or not at all (a full disk raises `RagError` and adds
-    nothing); a copy that cannot be indexed is not kept, and none is when the index run
-    fails (the files copied from are untouched). An upload killed before its index run was
-    published is undone by the next index run, which reports it (rag/uploads.py). Returns
-    the index report: `skipped` names files that failed, `warnings` the parts skipped.
-    """
-    from .uploads import add_sources as add
-
-    return add(settings, files, inside=inside, progress=progress)
-
-
-def recover_uploads(settings: Settings) -> list[tuple[str, str]]:
-    """Undo the uploads a killed run left unindexed: (file, what happened) for each."""
-    from .uploads import recover
-
-    return recover(settings)
 
 
 def remove_source(

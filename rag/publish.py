@@ -45,11 +45,11 @@ def publish(
     """Make the prepared folder `work` the current generation `generation` of `index_dir`."""
     files = {}
     for name in (DB_FILE, VECTORS_FILE):
-        _fsync(work / name)
+        fsync(work / name)
         files[name] = FileSum(file_sha256(work / name), (work / name).stat().st_size)
-    _fsync(work)
+    fsync(work)
     os.replace(work, index_dir / generation)
-    _fsync(index_dir)
+    fsync(index_dir)
     manifest = Manifest(
         generation=generation,
         shape=shape,
@@ -71,7 +71,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync(path.parent)
+    fsync(path.parent)
 
 
 def next_generation(index_dir: Path) -> str:
@@ -108,7 +108,8 @@ def prune(index_dir: Path, keep: set[str]) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file's or a folder's contents (a folder: its entries) to the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

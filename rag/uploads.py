@@ -33,7 +33,7 @@ from .errors import RagError
 from .formats import supported
 from .formats.files import os_reason, size
 from .indexing import DB_FILE, IndexReport, Progress, build_index, read_manifest
-from .publish import lock, write_atomic
+from .publish import fsync, lock, write_atomic
 from .settings import Settings
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -63,7 +63,17 @@ def add_sources(
     inside: Path | None = None,
     progress: Progress | None = None,
 ) -> IndexReport:
-    """Copy `files` into the sources folder and index them; see the module docstring."""
+    """Copy files into the sources folder and index them; unsupported names are refused.
+
+    Files over `MAX_UPLOAD_BYTES` are refused; with `inside` (the web app's upload folder),
+    so is anything but a regular file in that folder (a symlink, a path elsewhere). A file
+    whose name is taken by a different file gets a numbered name instead of overwriting
+    it. A copy is written whole or not at all (a full disk raises `RagError` and adds
+    nothing); a copy that cannot be indexed is not kept, and none is when the index run
+    fails (the files copied from are untouched). An upload killed before its index run was
+    published is undone by the next index run, which reports it (`recover`). Returns the
+    index report: `skipped` names files that failed, `warnings` the parts skipped.
+    """
     settings.sources.mkdir(parents=True, exist_ok=True)
     settings.index.mkdir(parents=True, exist_ok=True)
     refused: list[tuple[str, str]] = []
@@ -214,7 +224,7 @@ def _copy(sources: Path, upload: _Upload) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, upload.target)
-        _fsync_folder(sources)
+        fsync(sources)
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise RagError(
@@ -240,7 +250,7 @@ def _record(sources: Path, copies: list[_Upload]) -> None:
 def _forget(sources: Path) -> None:
     if (sources / PENDING).exists():
         (sources / PENDING).unlink()
-        _fsync_folder(sources)  # a record that came back after a power cut would undo work
+        fsync(sources)  # a record that came back after a power cut would undo work
 
 
 def _indexed(settings: Settings) -> dict[str, str]:
@@ -262,11 +272,3 @@ def _indexed(settings: Settings) -> dict[str, str]:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

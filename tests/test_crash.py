@@ -248,7 +248,7 @@ WRITE_POINTS = {
     "copy of the SQLite file": lambda mp: mp.setattr(indexing.shutil, "copy2", _enospc),
     "SQLite write": lambda mp: mp.setattr(indexing.Store, "add_chunk", _enospc),
     "FAISS save": lambda mp: mp.setattr(indexing.FlatVectors, "save", _enospc),
-    "fsync": lambda mp: mp.setattr(publish, "_fsync", _enospc),
+    "fsync": lambda mp: mp.setattr(publish, "fsync", _enospc),
     "manifest write": lambda mp: mp.setattr(publish, "write_atomic", _enospc),
     "manifest rename": _fail_second_replace,
 }
